@@ -1,0 +1,30 @@
+# The two commands of the README: `make run` and `make test`.
+# Everything installs into .venv on first use, so a fresh clone needs only Python 3.11+.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Serve the site on SQLite with the sample events loaded, in debug mode.
+run: install
+	FLASK_DEBUG=1 $(BIN)/flask --app wsgi db upgrade
+	FLASK_DEBUG=1 $(BIN)/flask --app wsgi demo load
+	FLASK_DEBUG=1 $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+# Run the test suite; set TFC_TEST_POSTGRES_URL to include PostgreSQL.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,99 @@
+"""tfc-training: events, training and calendars for TraffickFree Communities."""
+
+import os
+from pathlib import Path
+
+from flask import Flask, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as default_config
+from .database import configure_sqlite
+from .extensions import babel, csrf, db, migrate
+
+#: The project folder, which holds ``templates/``, ``static/`` and ``migrations/``.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The app was asked to start with settings that are unsafe or incomplete."""
+
+
+def create_app(test_config=None):
+    """Build the application.
+
+    Settings come from :mod:`tfc_training.config`, then ``instance/config.py``,
+    then ``TFC_*`` environment variables, then ``test_config``.
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(default_config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("TFC")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    _check_secret_key(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        database = Path(app.instance_path) / "tfc_training.sqlite"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+
+    _init_extensions(app)
+    _register_features(app)
+
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
+    return app
+
+
+def _check_secret_key(app):
+    if app.debug or app.testing:
+        return
+    if app.config.get("SECRET_KEY") in (None, "", default_config.DEFAULT_SECRET_KEY):
+        raise ConfigurationError(
+            "SECRET_KEY is unset or still the development default. Set TFC_SECRET_KEY"
+            " in the environment (or SECRET_KEY in instance/config.py) to a long random"
+            ' value, for example the output of: python -c "import secrets;'
+            ' print(secrets.token_hex(32))"'
+        )
+
+
+def _select_locale():
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
+
+
+def _init_extensions(app):
+    from . import models  # noqa: F401  (makes every table known to the metadata)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+
+
+def _register_features(app):
+    from .calendar import views as calendar_views
+    from .communities import views as community_views
+    from .demo import cli as demo_cli
+    from .events import cli as event_cli
+    from .events import views as event_views
+    from .registration import views as registration_views
+    from .site import views as site_views
+
+    app.register_blueprint(site_views.bp)
+    app.register_blueprint(event_views.bp)
+    app.register_blueprint(community_views.bp)
+    app.register_blueprint(registration_views.bp)
+    app.register_blueprint(calendar_views.bp)
+    app.cli.add_command(event_cli.events_cli)
+    app.cli.add_command(demo_cli.demo_cli)

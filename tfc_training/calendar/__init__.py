@@ -1,0 +1,1 @@
+"""iCalendar feeds that calendar apps subscribe to."""

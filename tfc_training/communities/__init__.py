@@ -1,0 +1,1 @@
+"""TraffickFree Communities and the stakeholder sectors they engage."""

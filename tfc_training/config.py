@@ -1,0 +1,44 @@
+"""Default settings.
+
+Every key can be overridden, in this order, by the instance folder's ``config.py``,
+by an environment variable with the ``TFC_`` prefix (``TFC_SITE_HOST=...``; values
+are parsed as JSON where they can be, so ``TFC_PROXY_FIX=1`` is the number 1), and
+finally by the ``test_config`` mapping given to :func:`tfc_training.create_app`.
+"""
+
+#: The placeholder key; the app refuses to start with it outside debug and testing.
+DEFAULT_SECRET_KEY = "dev"
+
+SECRET_KEY = DEFAULT_SECRET_KEY
+
+#: Left empty so that the factory can point it at ``instance/tfc_training.sqlite``.
+SQLALCHEMY_DATABASE_URI = None
+
+#: Seconds a SQLite connection waits for another writer before giving up.
+SQLITE_BUSY_TIMEOUT = 30
+
+#: Host name used in calendar UIDs. It must never change once feeds are public,
+#: or every subscriber sees each event twice.
+SITE_HOST = "tfc-training.localhost"
+
+#: Name shown in page titles and calendar names.
+SITE_NAME = "TraffickFree Communities Los Angeles"
+
+#: Trust one layer of X-Forwarded-For/-Proto/-Host/-Prefix headers.
+PROXY_FIX = False
+
+#: Languages the interface is translated into, in order of preference.
+LANGUAGES = ["en"]
+
+#: Events shown per page on the events list.
+EVENTS_PER_PAGE = 20
+
+#: How long past events stay in the site-wide and community feeds.
+FEED_PAST_DAYS = 30
+
+#: Time zone for events that do not name one.
+DEFAULT_TIMEZONE = "America/Los_Angeles"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+WTF_CSRF_TIME_LIMIT = None

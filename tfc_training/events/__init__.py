@@ -1,0 +1,1 @@
+"""Community engagement events: the public pages, the import and the rules."""

@@ -1,0 +1,9 @@
+"""Every feature's models, imported together so the metadata holds the whole schema.
+
+Alembic's autogenerate and the test fixtures read ``db.metadata``; importing this
+module is what makes each table known to it.
+"""
+
+from .communities.models import Community, Sector  # noqa: F401
+from .events.models import Event, EventLanguage, event_sector  # noqa: F401
+from .registration.models import ManageToken, Registration  # noqa: F401

@@ -1,0 +1,1 @@
+"""Sign-up for events: capacity, waiting list, the registrant's own page."""

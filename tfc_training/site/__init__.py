@@ -1,0 +1,1 @@
+"""Site-wide pages: the home page, error pages and response headers."""

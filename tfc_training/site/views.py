@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("site", __name__)
