@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as default_config
@@ -63,6 +63,9 @@ def _check_secret_key(app):
 
 
 def _select_locale():
+    # Command-line work has no request and so no browser preference: use the default.
+    if not has_request_context():
+        return None
     return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
 
 

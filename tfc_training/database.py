@@ -73,7 +73,7 @@ def begin_write(session=None) -> None:
     A read-only transaction already open in the session is ended first; pending
     changes are a programming error, since they would be committed unseen.
     """
-    session = session or db.session
+    session = session or db.session()
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write() called with unsaved changes in the session")
