@@ -1,3 +1,188 @@
-from flask import Blueprint
+"""Signing up for an event, and the registrant's own page behind a secret link."""
+
+import logging
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..database import utcnow
+from ..events.formatting import format_moment
+from ..events.models import Event
+from ..extensions import db
+from .forms import CancelForm, SignUpForm
+from .services import (
+    RegistrationClosed,
+    SignUpResult,
+    cancel,
+    find_by_token,
+    places_taken,
+    sign_up,
+    waiting_position,
+)
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("registration", __name__)
+
+
+@bp.after_request
+def keep_private(response):
+    """Keep these pages out of caches, search engines and Referer headers."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.route("/events/<slug>/register", methods=["GET", "POST"])
+def register(slug):
+    """Show the sign-up form, or sign the person up and send them to their own page."""
+    event = _public_event_or_404(slug)
+    now = utcnow()
+
+    state = event.registration_state(now)
+    if state != "open":
+        return _closed(event, state, status=409 if request.method == "POST" else 200)
+
+    if request.method == "GET":
+        form = SignUpForm(language=_default_language(event))
+    else:
+        form = SignUpForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return _form_page(event, form), status
+
+    try:
+        result = _sign_up_and_commit(event.id, form.applicant(), now=now)
+    except RegistrationClosed as closed:
+        db.session.rollback()
+        return _closed(event, closed.reason, status=409)
+
+    # The same words whether or not the e-mail had signed up before: the page behind
+    # the link says where the person stands.
+    flash(_("Thank you. Your sign-up is recorded."), "success")
+    return redirect(url_for(".manage", token=result.token), code=303)
+
+
+@bp.get("/r/<token>")
+def manage(token):
+    """The registrant's own page: status, the event, and a cancel button."""
+    registration = find_by_token(token)
+    if registration is None:
+        return render_template("registration/unknown_link.html"), 404
+
+    event = registration.event
+    return render_template(
+        "registration/manage.html",
+        registration=registration,
+        event=event,
+        position=waiting_position(registration),
+        can_cancel=registration.is_active and event.ends_at > utcnow(),
+        form=CancelForm(),
+        token=token,
+        manage_url=url_for(".manage", token=token, _external=True),
+    )
+
+
+@bp.post("/r/<token>/cancel", endpoint="cancel")
+def cancel_registration(token):
+    """Cancel the sign-up behind the link; doing it twice is harmless."""
+    registration = find_by_token(token)
+    if registration is None:
+        return render_template("registration/unknown_link.html"), 404
+
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+
+    try:
+        cancel(registration, now=utcnow())
+    except RegistrationClosed:
+        db.session.rollback()
+        flash(
+            _(
+                "This event has already taken place, so this sign-up can no longer "
+                "be changed."
+            ),
+            "error",
+        )
+    else:
+        db.session.commit()
+        flash(_("Your sign-up is cancelled."), "success")
+    return redirect(url_for(".manage", token=token), code=303)
+
+
+def _public_event_or_404(slug: str) -> Event:
+    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    if event is None or event.status == "draft":
+        abort(404)
+    return event
+
+
+def _default_language(event: Event) -> str:
+    codes = event.language_codes
+    return codes[0] if codes else "en"
+
+
+def _sign_up_and_commit(event_id, applicant, *, now) -> SignUpResult:
+    """Sign up and commit, answering a lost race on the unique index like a repeat.
+
+    The event lock makes the race impossible in practice; if the index still refuses
+    the row, the registration that won is now visible, and the second attempt gives
+    a link to it exactly as for any repeated sign-up.
+    """
+    try:
+        result = sign_up(event_id, applicant, now=now)
+        db.session.commit()
+        return result
+    except IntegrityError:
+        db.session.rollback()
+        logger.warning("sign-up for event %s hit the unique index; retrying", event_id)
+
+    result = sign_up(event_id, applicant, now=now)
+    db.session.commit()
+    return result
+
+
+def _form_page(event: Event, form: SignUpForm) -> str:
+    return render_template(
+        "registration/register.html",
+        event=event,
+        form=form,
+        places_left=_places_left(event),
+    )
+
+
+def _places_left(event: Event) -> int | None:
+    if event.capacity is None:
+        return None
+    return max(event.capacity - places_taken([event.id])[event.id], 0)
+
+
+def _closed(event: Event, reason: str, *, status: int):
+    if reason == "draft":
+        abort(404)
+
+    return (
+        render_template(
+            "registration/closed.html",
+            event=event,
+            message=_closed_message(event, reason),
+        ),
+        status,
+    )
+
+
+def _closed_message(event: Event, reason: str) -> str:
+    if reason == "cancelled":
+        return _("This event has been cancelled, so it takes no sign-ups.")
+    if reason == "past":
+        return _("This event has already taken place.")
+    if reason == "not-yet-open":
+        return _(
+            "Sign-up for this event opens on %(when)s.",
+            when=format_moment(event.registration_opens_at, event.zone),
+        )
+    return _("Sign-up for this event has closed.")

@@ -1,0 +1,262 @@
+"""Signing up for events and cancelling: capacity, waiting list and manage links.
+
+Every function here flushes but does not commit; the caller commits once. Sign-up
+and cancellation take the write lock first (:func:`~tfc_training.database.begin_write`)
+and then lock the event row, so that two requests never both take the last place
+and a promotion never races a new sign-up.
+"""
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from ..database import begin_write
+from ..events.models import Event
+from ..extensions import db
+from .models import ACTIVE_STATUSES, ManageToken, Registration
+
+logger = logging.getLogger(__name__)
+
+
+class RegistrationClosed(Exception):
+    """The event does not take sign-ups now; ``reason`` says why.
+
+    The reason is one of the states of :meth:`Event.registration_state` other than
+    ``open``: ``draft``, ``cancelled``, ``past``, ``not-yet-open`` or ``closed``.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Applicant:
+    """What a person gives when signing up, already checked and normalised."""
+
+    name: str
+    email: str
+    sector: str | None
+    language: str
+    accessibility: str | None
+
+
+@dataclass
+class SignUpResult:
+    """The registration held for the applicant's e-mail and a fresh link to it.
+
+    ``created`` is false when the e-mail had already signed up; the caller must not
+    let that show in the answer.
+    """
+
+    registration: Registration
+    token: str
+    created: bool
+
+
+def normalise_email(email: str) -> str:
+    """Trim and lower-case an e-mail address, the form it is stored and compared in."""
+    return email.strip().lower()
+
+
+def hash_token(token: str) -> str:
+    """Return the hex SHA-256 under which a manage token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def places_taken(event_ids: Iterable[int]) -> dict[int, int]:
+    """Count confirmed registrations per event, in one query; unknown ids count 0."""
+    event_ids = list(event_ids)
+    taken = dict.fromkeys(event_ids, 0)
+    if not event_ids:
+        return taken
+
+    rows = db.session.execute(
+        select(Registration.event_id, func.count(Registration.id))
+        .where(Registration.event_id.in_(event_ids))
+        .where(Registration.status == "confirmed")
+        .group_by(Registration.event_id)
+    )
+    taken.update({event_id: count for event_id, count in rows})
+    return taken
+
+
+def waiting_position(registration: Registration) -> int | None:
+    """Return a waiting person's place in the queue (1 is next), else ``None``."""
+    if registration.status != "waitlisted":
+        return None
+
+    ahead = db.session.scalar(
+        select(func.count(Registration.id))
+        .where(Registration.event_id == registration.event_id)
+        .where(Registration.status == "waitlisted")
+        .where(Registration.id < registration.id)
+    )
+    return ahead + 1
+
+
+def find_by_token(token: str) -> Registration | None:
+    """Return the registration a manage token belongs to, or ``None``."""
+    if not token:
+        return None
+
+    return db.session.scalar(
+        select(Registration)
+        .join(ManageToken, ManageToken.registration_id == Registration.id)
+        .where(ManageToken.token_hash == hash_token(token))
+    )
+
+
+def sign_up(event_id: int, applicant: Applicant, *, now: datetime) -> SignUpResult:
+    """Sign a person up: confirmed while places remain, otherwise on the waiting list.
+
+    An e-mail that already holds an active registration for the event gets no second
+    one: it gets another manage link to the registration it has.
+
+    :raise RegistrationClosed: when the event does not take sign-ups at ``now``.
+    :raise LookupError: when there is no event with that id.
+    """
+    begin_write()
+    event = db.session.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update(of=Event)
+        .execution_options(populate_existing=True)
+    )
+    if event is None:
+        raise LookupError(f"no event with id {event_id}")
+
+    state = event.registration_state(now)
+    if state != "open":
+        raise RegistrationClosed(state)
+
+    email = normalise_email(applicant.email)
+    registration = db.session.scalar(
+        select(Registration)
+        .where(Registration.event_id == event.id)
+        .where(Registration.email == email)
+        .where(Registration.status.in_(ACTIVE_STATUSES))
+    )
+    created = registration is None
+    if created:
+        registration = Registration(
+            event_id=event.id,
+            name=applicant.name,
+            email=email,
+            sector_slug=applicant.sector or None,
+            language=applicant.language,
+            accessibility=applicant.accessibility or None,
+            consented_at=now,
+            status=_status_for_newcomer(event, now=now),
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(registration)
+
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        ManageToken(
+            registration=registration, token_hash=hash_token(token), created_at=now
+        )
+    )
+    db.session.flush()
+
+    if created:
+        logger.info(
+            "registration %s created for event %s (status %s)",
+            registration.id,
+            event.id,
+            registration.status,
+        )
+    else:
+        logger.info(
+            "registration %s for event %s given another manage link",
+            registration.id,
+            event.id,
+        )
+    return SignUpResult(registration=registration, token=token, created=created)
+
+
+def cancel(registration: Registration, *, now: datetime) -> list[Registration]:
+    """Cancel a registration and, if it held a place, confirm the next person waiting.
+
+    Cancelling twice changes nothing the second time. Nobody is promoted once the
+    event is cancelled. Returns the registrations that were confirmed from the
+    waiting list (normally one, or none).
+
+    :raise RegistrationClosed: with ``past`` for an active registration to an event
+        that is over, whose attendance is then a matter of record.
+    """
+    begin_write()
+    event = db.session.scalar(
+        select(Event)
+        .where(Event.id == registration.event_id)
+        .with_for_update(of=Event)
+        .execution_options(populate_existing=True)
+    )
+    # Read the status again under the lock: another request may have cancelled it.
+    db.session.refresh(registration)
+    if not registration.is_active:
+        return []
+    if event.ends_at <= now:
+        raise RegistrationClosed("past")
+
+    held_place = registration.status == "confirmed"
+    registration.status = "cancelled"
+    registration.cancelled_at = now
+    registration.updated_at = now
+    db.session.flush()
+    logger.info(
+        "registration %s cancelled for event %s", registration.id, registration.event_id
+    )
+
+    if not held_place or event.status != "published":
+        return []
+    return promote_waiting(event, now=now)
+
+
+def promote_waiting(event: Event, *, now: datetime) -> list[Registration]:
+    """Confirm waiting people, first come first served, while places are free.
+
+    Places come free when someone cancels or when the capacity is raised. The caller
+    must hold the event's lock, as :func:`sign_up` and :func:`cancel` do.
+    """
+    if event.capacity is None:
+        free = None
+    else:
+        free = event.capacity - places_taken([event.id])[event.id]
+        if free <= 0:
+            return []
+
+    waiting = db.session.scalars(
+        select(Registration)
+        .where(Registration.event_id == event.id)
+        .where(Registration.status == "waitlisted")
+        .order_by(Registration.id)
+        .limit(free)
+    ).all()
+    for registration in waiting:
+        registration.status = "confirmed"
+        registration.updated_at = now
+        logger.info(
+            "registration %s confirmed from the waiting list for event %s",
+            registration.id,
+            event.id,
+        )
+    db.session.flush()
+    return waiting
+
+
+def _status_for_newcomer(event: Event, *, now: datetime) -> str:
+    # People already waiting come first if places have come free since they joined.
+    promote_waiting(event, now=now)
+    if event.capacity is None:
+        return "confirmed"
+
+    confirmed = places_taken([event.id])[event.id]
+    return "confirmed" if confirmed < event.capacity else "waitlisted"
