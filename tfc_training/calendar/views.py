@@ -1,3 +1,126 @@
-from flask import Blueprint
+"""iCalendar feeds that calendar apps subscribe to."""
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from flask import Blueprint, Response, current_app, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..communities.models import Community
+from ..database import utcnow
+from ..events.models import Event
+from ..events.queries import (
+    EventFilter,
+    UnknownFilter,
+    parse_filter,
+    published_events,
+    with_details,
+)
+from ..extensions import db
+from .feeds import (
+    build_calendar,
+    community_calendar_name,
+    feed_etag,
+    feed_last_modified,
+    site_calendar_name,
+)
+from .links import feed_links, google_event_link
 
 bp = Blueprint("calendar", __name__)
+
+bp.add_app_template_global(feed_links, "feed_links")
+bp.add_app_template_global(google_event_link, "google_event_link")
+
+#: Seconds a cache may reuse a feed before asking again; it then revalidates with
+#: the ETag, which costs little, so a cancellation reaches subscribers quickly.
+FEED_MAX_AGE = 300
+
+
+@bp.get("/calendar.ics")
+def site_feed():
+    """Every recent and coming event, optionally filtered by the query string."""
+    try:
+        event_filter = parse_filter(request.args)
+    except UnknownFilter as error:
+        return _refusal(error.message, 400)
+
+    events = _recent_and_coming(event_filter)
+    return _calendar_response(events, site_calendar_name(event_filter))
+
+
+@bp.get("/communities/<slug>/calendar.ics")
+def community_feed(slug):
+    """One community's recent and coming events, optionally filtered further."""
+    community = db.session.scalar(select(Community).where(Community.slug == slug))
+    if community is None:
+        return _refusal(_("There is no community “%(slug)s”.", slug=slug), 404)
+
+    # The address names the community, so a ``community`` argument is not read.
+    arguments = {k: v for k, v in request.args.items() if k != "community"}
+    try:
+        event_filter = parse_filter(arguments)
+    except UnknownFilter as error:
+        return _refusal(error.message, 400)
+
+    event_filter = EventFilter(
+        community=community,
+        type=event_filter.type,
+        sector=event_filter.sector,
+        language=event_filter.language,
+    )
+    events = _recent_and_coming(event_filter)
+    name = community_calendar_name(community.name)
+    if event_filter.type or event_filter.sector or event_filter.language:
+        name = site_calendar_name(event_filter)
+    return _calendar_response(events, name)
+
+
+@bp.get("/events/<slug>.ics")
+def event_feed(slug):
+    """One event, for a download or an "add to calendar" button."""
+    statement = with_details(published_events().where(Event.slug == slug))
+    event = db.session.scalar(statement)
+    if event is None:
+        return _refusal(_("There is no event “%(slug)s”.", slug=slug), 404)
+
+    return _calendar_response([event], event.title)
+
+
+def _recent_and_coming(event_filter: EventFilter) -> list[Event]:
+    past_days = current_app.config["FEED_PAST_DAYS"]
+    statement = published_events(
+        event_filter, ending_after=utcnow() - timedelta(days=past_days)
+    )
+    return list(db.session.scalars(with_details(statement)))
+
+
+def _calendar_response(events: Sequence[Event], name: str) -> Response:
+    """Answer with the feed, or with 304 when the client already holds these bytes.
+
+    Only the ETag decides a 304: an event leaving the feed (past, or back to draft)
+    changes the feed without moving its newest change time, so If-Modified-Since
+    could keep a stale copy alive.
+    """
+    body = build_calendar(events, name)
+    etag = feed_etag(body)
+
+    response = Response(mimetype="text/calendar")
+    response.set_etag(etag)
+    response.last_modified = feed_last_modified(events)
+    response.cache_control.public = True
+    response.cache_control.max_age = FEED_MAX_AGE
+    response.cache_control.must_revalidate = True
+    response.vary.add("Accept-Language")
+
+    if request.if_none_match.contains_weak(etag):
+        response.status_code = 304
+        return response
+
+    response.set_data(body)
+    return response
+
+
+def _refusal(message: str, status: int) -> Response:
+    """A plain-text answer that a person can read when a calendar app shows it."""
+    return Response(message + "\n", status=status, mimetype="text/plain")
