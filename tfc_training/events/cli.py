@@ -1,4 +1,60 @@
+"""``flask events ...``: commands for managing events from the command line."""
+
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from ..extensions import db
+from .importer import ImportFailed, ImportResult, import_file
 
 events_cli = AppGroup("events", help="Manage events.")
+
+
+@events_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+def import_command(file):
+    """Create or update communities and events from a YAML FILE, by slug.
+
+    The file is checked in full first; if anything is wrong, every problem is
+    listed with its line and field, and nothing is written.
+    """
+    try:
+        result = import_file(file)
+        db.session.commit()
+    except ImportFailed as failure:
+        db.session.rollback()
+        report_problems(failure)
+        raise SystemExit(1) from None
+    except Exception:
+        db.session.rollback()
+        raise
+
+    report_counts(result)
+
+
+def report_problems(failure: ImportFailed) -> None:
+    """Print each problem on its own line, then say that nothing was written."""
+    for problem in failure.problems:
+        click.echo(str(problem), err=True)
+    click.echo(
+        ngettext(
+            "%(num)d problem found; nothing was imported.",
+            "%(num)d problems found; nothing was imported.",
+            len(failure.problems),
+        ),
+        err=True,
+    )
+
+
+def report_counts(result: ImportResult) -> None:
+    """Print how many communities and events were created, updated and unchanged."""
+    for label, tally in (
+        (_("Communities"), result.communities),
+        (_("Events"), result.events),
+    ):
+        click.echo(
+            _("%(label)s: %(created)d created, %(updated)d updated, %(unchanged)d"
+              " unchanged.", label=label, created=tally.created,
+              updated=tally.updated, unchanged=tally.unchanged)
+        )

@@ -1,0 +1,94 @@
+"""Loading the Los Angeles sample so that the site always has upcoming events."""
+
+import logging
+from datetime import date, datetime, timedelta
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..events.importer import ImportData, ImportFailed, ImportResult, apply_import
+from ..events.importer import parse_import
+from ..events.models import Event
+from ..extensions import db
+from ..registration.models import ACTIVE_STATUSES, Registration
+from ..registration.services import RegistrationClosed, places_taken, sign_up
+from .signups import DEMO_APPLICANTS, FULL_EVENT_SLUG
+
+logger = logging.getLogger(__name__)
+
+SAMPLE = resources.files("tfc_training").joinpath("sample", "los-angeles.yaml")
+
+
+def read_sample() -> ImportData:
+    """Read the shipped sample as it is written, with its own dates.
+
+    :raise ImportFailed: if the sample itself has a problem.
+    """
+    data = parse_import(SAMPLE.read_text(encoding="utf-8"), str(SAMPLE))
+    if data.problems:
+        raise ImportFailed(data.problems)
+    return data
+
+
+def monday_of(day: date) -> date:
+    """The Monday that starts the week ``day`` is in."""
+    return day - timedelta(days=day.weekday())
+
+
+def weeks_until_next_week(data: ImportData, today: date) -> int:
+    """Whole weeks that move the earliest event into the week after ``today``'s.
+
+    Negative when the sample's dates are further ahead than next week.
+    """
+    earliest = min(event.start.date() for event in data.events)
+    next_week = monday_of(today) + timedelta(weeks=1)
+    return (next_week - monday_of(earliest)).days // 7
+
+
+def load_sample(*, now: datetime) -> ImportResult:
+    """Import the sample, every event moved by the same number of whole weeks.
+
+    Each event keeps its weekday and local time of day, across changes of the
+    clocks too, since the move is made on local times before they become instants.
+    Loading twice in the same week changes nothing. Flushes; the caller commits.
+    """
+    data = read_sample()
+    today = now.astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
+    return apply_import(data.shifted(weeks_until_next_week(data, today)))
+
+
+def fill_full_event(*, now: datetime) -> int:
+    """Sign invented people up for the small sample event until it is full.
+
+    Nobody is added when the event is already full, and an invented person who
+    already holds a place is not signed up again. Returns how many were added.
+    Each sign-up takes the write lock, which commits the work flushed before it.
+    """
+    event = db.session.scalar(select(Event).where(Event.slug == FULL_EVENT_SLUG))
+    if event is None or event.capacity is None:
+        return 0
+
+    signed_up = set(
+        db.session.scalars(
+            select(Registration.email)
+            .where(Registration.event_id == event.id)
+            .where(Registration.status.in_(ACTIVE_STATUSES))
+        )
+    )
+    added = 0
+    for applicant in DEMO_APPLICANTS:
+        if places_taken([event.id])[event.id] >= event.capacity:
+            break
+        if applicant.email in signed_up:
+            continue
+        try:
+            sign_up(event.id, applicant, now=now)
+        except RegistrationClosed as closed:
+            logger.warning(
+                "demo event %s takes no sign-ups: %s", event.id, closed.reason
+            )
+            break
+        added += 1
+    return added
