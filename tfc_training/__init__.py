@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as default_config
 from .database import configure_sqlite
-from .extensions import babel, csrf, db, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 
 #: The project folder, which holds ``templates/``, ``static/`` and ``migrations/``.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +78,7 @@ def _init_extensions(app):
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -4,6 +4,9 @@ Alembic's autogenerate and the test fixtures read ``db.metadata``; importing thi
 module is what makes each table known to it.
 """
 
+from .accounts.models import Membership, User  # noqa: F401
+from .audit.models import AuditEntry  # noqa: F401
 from .communities.models import Community, Sector  # noqa: F401
 from .events.models import Event, EventLanguage, event_sector  # noqa: F401
+from .mail.models import OutboxMessage  # noqa: F401
 from .registration.models import ManageToken, Registration  # noqa: F401

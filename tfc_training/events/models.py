@@ -97,6 +97,8 @@ class Event(db.Model):
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="draft")
+    #: Sign-ups wait as ``pending`` until an organiser approves them.
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     #: iCalendar SEQUENCE: raised on every change to time, place, title or status.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""Accounts and roles: network staff (admins), organisers of communities, learners."""
