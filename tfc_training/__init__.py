@@ -7,6 +7,7 @@ from flask import Flask, current_app, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as default_config
+from .accounts.loading import load_user
 from .database import configure_sqlite
 from .extensions import babel, csrf, db, login_manager, migrate
 
@@ -79,6 +80,8 @@ def _init_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.session_protection = "strong"
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
