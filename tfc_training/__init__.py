@@ -10,9 +10,22 @@ from . import config as default_config
 from .accounts.loading import load_user
 from .database import configure_sqlite
 from .extensions import babel, csrf, db, login_manager, migrate
+from .slugs import SlugConverter
 
 #: The project folder, which holds ``templates/``, ``static/`` and ``migrations/``.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Application(Flask):
+    """Flask, with error logs that name the route rather than the path.
+
+    Paths can hold secrets (manage links, personal feed tokens), and logs must never
+    hold them; the route pattern says just as well where the error happened.
+    """
+
+    def log_exception(self, exc_info):
+        rule = request.url_rule.rule if request.url_rule else "(no route)"
+        self.logger.error("Exception on %s [%s]", rule, request.method, exc_info=exc_info)
 
 
 class ConfigurationError(RuntimeError):
@@ -25,7 +38,7 @@ def create_app(test_config=None):
     Settings come from :mod:`tfc_training.config`, then ``instance/config.py``,
     then ``TFC_*`` environment variables, then ``test_config``.
     """
-    app = Flask(
+    app = Application(
         __name__,
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -43,8 +56,10 @@ def create_app(test_config=None):
         database = Path(app.instance_path) / "tfc_training.sqlite"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
 
+    app.url_map.converters["slug"] = SlugConverter
     _init_extensions(app)
     _register_features(app)
+    app.teardown_request(_end_transaction)
 
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
@@ -61,6 +76,15 @@ def _check_secret_key(app):
             ' value, for example the output of: python -c "import secrets;'
             ' print(secrets.token_hex(32))"'
         )
+
+
+def _end_transaction(exc):
+    """Roll back whatever a request left uncommitted.
+
+    A view that forgot to commit then loses its work at once, in tests as in
+    production, instead of leaking it into whatever runs next in the same session.
+    """
+    db.session.rollback()
 
 
 def _select_locale():

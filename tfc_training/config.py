@@ -14,6 +14,10 @@ SECRET_KEY = DEFAULT_SECRET_KEY
 #: Left empty so that the factory can point it at ``instance/tfc_training.sqlite``.
 SQLALCHEMY_DATABASE_URI = None
 
+#: Database errors must not print the values of a query: they can be a registrant's
+#: name or e-mail, which never belong in a log.
+SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
+
 #: Seconds a SQLite connection waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT = 30
 

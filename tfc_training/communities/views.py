@@ -33,7 +33,7 @@ def index():
     )
 
 
-@bp.get("/communities/<slug>/")
+@bp.get("/communities/<slug:slug>/")
 def detail(slug):
     """Show a community, its upcoming events and the ways to follow them."""
     community = db.session.scalar(select(Community).where(Community.slug == slug))

@@ -50,7 +50,6 @@ The whole file is checked before anything is written. Every problem is reported 
 """
 
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -67,13 +66,13 @@ from ..communities.models import Community
 from ..database import begin_write, utcnow
 from ..extensions import db
 from ..registration.services import promote_waiting
+from ..slugs import SLUG_PATTERN
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
 from .models import EVENT_STATUSES, Event
 from .services import apply_community_changes, apply_event_changes
 
 logger = logging.getLogger(__name__)
 
-SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 #: Accepted spellings of a local date and time, the first being the documented one.
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S")

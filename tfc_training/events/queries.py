@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from ..communities.models import Community
 from ..extensions import db
+from ..slugs import is_slug
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
 from .models import Event, EventLanguage, event_sector
 
@@ -75,9 +76,10 @@ def parse_filter(args) -> EventFilter:
 
     community = None
     if values["community"]:
-        community = db.session.scalar(
-            select(Community).where(Community.slug == values["community"])
-        )
+        if is_slug(values["community"]):
+            community = db.session.scalar(
+                select(Community).where(Community.slug == values["community"])
+            )
         if community is None:
             raise UnknownFilter(
                 "community",

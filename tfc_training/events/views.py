@@ -27,6 +27,9 @@ from .queries import (
 )
 from .text import render_markdown
 
+#: Far beyond any real list; larger numbers would overflow the database's integers.
+MAX_PAGE = 100_000
+
 bp = Blueprint("events", __name__)
 
 
@@ -90,6 +93,8 @@ def index():
     """List upcoming events, or past ones newest first, with the chosen filters."""
     past = request.args.get("when") == "past"
     page_number = request.args.get("page", 1, type=int)
+    if not 1 <= page_number <= MAX_PAGE:
+        abort(404)
     choices = filter_choices()
 
     try:
@@ -134,7 +139,7 @@ def index():
     )
 
 
-@bp.get("/events/<slug>/")
+@bp.get("/events/<slug:slug>/")
 def detail(slug):
     """Show one event: everything a person needs to decide to come, and to come."""
     event = db.session.scalar(with_details(select(Event).where(Event.slug == slug)))

@@ -36,7 +36,7 @@ def keep_private(response):
     return response
 
 
-@bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@bp.route("/events/<slug:slug>/register", methods=["GET", "POST"])
 def register(slug):
     """Show the sign-up form, or sign the person up and send them to their own page."""
     event = _public_event_or_404(slug)

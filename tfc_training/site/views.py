@@ -2,7 +2,9 @@
 
 from flask import Blueprint, render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -113,6 +115,20 @@ def error_page(error: HTTPException):
         "errors/error.html", code=code, title=ERROR_TITLES[code], message=message
     )
     return page, code, headers
+
+
+@bp.app_errorhandler(CSRFError)
+def form_expired(error: CSRFError):
+    """Explain a refused form in words a visitor can act on, in their language."""
+    message = _(
+        "This form had expired or could not be checked, so nothing was saved. Your"
+        " browser must accept cookies from this site. Please go back, reload the"
+        " page and send the form again."
+    )
+    page = render_template(
+        "errors/error.html", code=400, title=ERROR_TITLES[400], message=message
+    )
+    return page, 400
 
 
 @bp.app_errorhandler(InternalServerError)

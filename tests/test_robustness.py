@@ -1,0 +1,60 @@
+"""Odd input in addresses gets a clear 4xx answer, never a 500."""
+
+import logging
+
+import pytest
+
+ODD_PATHS = [
+    "/events/%00/",
+    "/events/%00/register",
+    "/events/%00.ics",
+    "/communities/%00/",
+    "/communities/%00/calendar.ics",
+    "/events/%ff/",
+    "/events/" + "a" * 500 + "/",
+    "/events/?page=99999999999999999999",
+    "/events/?page=0",
+    "/events/?page=-1",
+]
+
+
+@pytest.mark.parametrize("path", ODD_PATHS)
+def test_odd_paths_are_not_found(client, path):
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/events/", "/calendar.ics", "/calendar/"])
+@pytest.mark.parametrize("value", ["%00", "x%00y", "%ff", "a" * 500])
+def test_odd_community_filter_is_refused_with_a_message(client, path, value):
+    response = client.get(f"{path}?community={value}")
+
+    assert response.status_code in (400, 404)
+    assert b"community" in response.data.lower()
+
+
+def test_error_log_names_the_route_not_the_secret_path(app, client, caplog):
+    @app.get("/r/<token>/explode")
+    def explode(token):
+        raise RuntimeError("boom")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/r/secret-token-value/explode")
+
+    assert response.status_code == 500
+    assert "secret-token-value" not in caplog.text
+    assert "/r/<token>/explode" in caplog.text
+
+
+@pytest.fixture
+def app_config():
+    return {"WTF_CSRF_ENABLED": True}
+
+
+def test_a_form_without_its_token_is_refused_with_an_explanation(client, make_event):
+    event = make_event()
+
+    response = client.post(f"/events/{event.slug}/register", data={"name": "A"})
+
+    assert response.status_code == 400
+    assert b"cookies" in response.data
