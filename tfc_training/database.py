@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -62,20 +63,56 @@ def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
+#: ``Session.info`` keys: a write transaction is open; changes have been flushed.
+_WRITING = "tfc_writing"
+_FLUSHED = "tfc_flushed"
+
+
+def track_write_transactions() -> None:
+    """Keep each session's writing and flushed flags, cleared when its transaction ends.
+
+    :func:`begin_write` reads them; listening on the Session class covers every
+    session Flask-SQLAlchemy makes. Safe to call more than once.
+    """
+    if event.contains(Session, "after_flush", _mark_flushed):
+        return
+    event.listen(Session, "after_flush", _mark_flushed)
+    event.listen(Session, "after_transaction_end", _clear_flags)
+
+
+def _mark_flushed(session, flush_context):
+    session.info[_FLUSHED] = True
+
+
+def _clear_flags(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_WRITING, None)
+        session.info.pop(_FLUSHED, None)
+
+
 def begin_write(session=None) -> None:
-    """Start a transaction that may write, holding the write lock from its start.
+    """Make sure the session's transaction may write and holds the write lock.
 
     On SQLite this is ``BEGIN IMMEDIATE``: the writer waits its turn (up to the busy
     timeout) instead of failing when two transactions that read first both try to
     write. On PostgreSQL it is an ordinary transaction and the caller locks the rows
     it depends on with ``SELECT ... FOR UPDATE``.
 
-    A read-only transaction already open in the session is ended first; pending
-    changes are a programming error, since they would be committed unseen.
+    Inside a transaction already opened by this function nothing happens, so that
+    service functions that each call it can be combined into one atomic change. A
+    read-only transaction already open is ended first. Changes made outside a write
+    transaction are a programming error, since ending it would commit them unseen.
     """
     session = session or db.session()
+    if session.in_transaction() and session.info.get(_WRITING):
+        return
+
     if session.in_transaction():
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("begin_write() called with unsaved changes in the session")
+        if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
+            raise RuntimeError(
+                "begin_write() called after changes were made outside a write"
+                " transaction; call it before the first change"
+            )
         session.commit()
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    session.info[_WRITING] = True

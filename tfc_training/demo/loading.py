@@ -64,7 +64,8 @@ def fill_full_event(*, now: datetime) -> int:
 
     Nobody is added when the event is already full, and an invented person who
     already holds a place is not signed up again. Returns how many were added.
-    Each sign-up takes the write lock, which commits the work flushed before it.
+    Runs in the caller's write transaction, so the sample and its sign-ups are
+    written together or not at all.
     """
     event = db.session.scalar(select(Event).where(Event.slug == FULL_EVENT_SLUG))
     if event is None or event.capacity is None:

@@ -1,0 +1,50 @@
+"""The write transaction that sign-up, cancellation and imports are built on."""
+
+import pytest
+
+from tfc_training.communities.models import Community
+from tfc_training.database import begin_write
+from tfc_training.extensions import db
+
+
+def test_nested_calls_stay_in_one_transaction(app):
+    begin_write()
+    db.session.add(Community(slug="one", name="One", area="A"))
+    db.session.flush()
+
+    begin_write()
+    db.session.add(Community(slug="two", name="Two", area="B"))
+    db.session.flush()
+    db.session.rollback()
+
+    assert db.session.query(Community).count() == 0
+
+
+def test_changes_made_before_it_are_refused(app):
+    db.session.add(Community(slug="early", name="Early", area="A"))
+    db.session.flush()
+
+    with pytest.raises(RuntimeError, match="before the first change"):
+        begin_write()
+    db.session.rollback()
+
+
+def test_a_read_before_it_is_ended_quietly(app):
+    db.session.query(Community).count()
+
+    begin_write()
+    db.session.add(Community(slug="after-read", name="After read", area="A"))
+    db.session.commit()
+
+    assert db.session.query(Community).count() == 1
+
+
+def test_a_new_transaction_starts_afresh_after_commit(app):
+    begin_write()
+    db.session.commit()
+
+    db.session.add(Community(slug="later", name="Later", area="A"))
+    db.session.flush()
+    with pytest.raises(RuntimeError):
+        begin_write()
+    db.session.rollback()
