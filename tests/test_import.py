@@ -365,3 +365,26 @@ def test_reordering_languages_changes_the_main_one_without_a_new_sequence(make_e
     db.session.expire_all()
     assert event(existing.slug).language_codes == ["es", "en", "ko"]
     assert event(existing.slug).sequence == 0
+
+
+@pytest.mark.parametrize("character", ["\u0007", "\u001b", "\u000b", "\r"])
+def test_control_characters_in_a_title_are_refused(runner, tmp_path, character):
+    path = tmp_path / "control.yaml"
+    path.write_text(
+        "events:\n"
+        "  - slug: bell\n"
+        f'    title: "Ring {character.encode("unicode_escape").decode()} the bell"\n'
+        "    type: awareness\n"
+        "    sectors: [schools]\n"
+        "    languages: [en]\n"
+        "    start: 2027-02-02 18:30\n"
+        "    end: 2027-02-02 20:00\n"
+        "    venue: {name: Hall, address: 1 Main St}\n",
+        encoding="utf-8",
+    )
+
+    result = runner.invoke(args=["events", "import", str(path)])
+
+    assert result.exit_code != 0
+    assert f"{path}:3: title:" in result.output
+    assert db.session.scalar(select(func.count(Event.id))) == 0

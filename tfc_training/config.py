@@ -43,6 +43,10 @@ FEED_PAST_DAYS = 30
 #: Time zone for events that do not name one.
 DEFAULT_TIMEZONE = "America/Los_Angeles"
 
+#: The largest request body accepted; forms are small, a CSV of events is the
+#: biggest thing anyone sends.
+MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None

@@ -65,6 +65,7 @@ from sqlalchemy import select
 from ..communities.models import Community
 from ..database import begin_write, utcnow
 from ..extensions import db
+from ..plain_text import LINE_BREAKS_AND_TABS, has_control_characters
 from ..registration.services import promote_waiting
 from ..slugs import SLUG_PATTERN
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
@@ -618,6 +619,10 @@ class _Entry:
             return None
         if one_line and "\n" in value:
             self.problem(key, _("must fit on one line"))
+            return None
+        allowed = "" if one_line else LINE_BREAKS_AND_TABS
+        if has_control_characters(value, allowed=allowed):
+            self.problem(key, _("holds control characters; remove them"))
             return None
         if limit is not None and len(value) > limit:
             self.problem(

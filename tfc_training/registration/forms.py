@@ -1,7 +1,5 @@
 """The sign-up form and the cancel button's form."""
 
-import unicodedata
-
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from ..plain_text import LINE_BREAKS_AND_TABS, has_control_characters
 from ..vocabulary import LANGUAGES, SECTORS
 from .services import Applicant, normalise_email
 
@@ -33,20 +32,13 @@ def _normalise_email(value):
     return normalise_email(value) if isinstance(value, str) else value
 
 
-def _has_control_characters(value: str, allowed: str = "") -> bool:
-    return any(
-        unicodedata.category(character) == "Cc" and character not in allowed
-        for character in value
-    )
-
-
 def _single_line(form, field):
-    if field.data and _has_control_characters(field.data):
+    if field.data and has_control_characters(field.data):
         raise ValidationError(_l("Use letters, spaces and punctuation only."))
 
 
 def _plain_text(form, field):
-    if field.data and _has_control_characters(field.data, allowed="\n\r\t"):
+    if field.data and has_control_characters(field.data, allowed=LINE_BREAKS_AND_TABS):
         raise ValidationError(_l("Remove the special characters from this text."))
 
 
