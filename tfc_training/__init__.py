@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -26,6 +27,20 @@ class Application(Flask):
     def log_exception(self, exc_info):
         rule = request.url_rule.rule if request.url_rule else "(no route)"
         self.logger.error("Exception on %s [%s]", rule, request.method, exc_info=exc_info)
+
+    def create_url_adapter(self, request):
+        """Outside a request, build absolute links from ``SITE_URL``.
+
+        Commands run by cron (reminders, retried e-mail) have no request to take the
+        site's address from. ``SERVER_NAME``, when set, keeps its usual meaning.
+        """
+        site_url = self.config.get("SITE_URL")
+        if request is None and self.config["SERVER_NAME"] is None and site_url:
+            parts = urlsplit(site_url)
+            return self.url_map.bind(
+                parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
+            )
+        return super().create_url_adapter(request)
 
 
 class ConfigurationError(RuntimeError):
@@ -114,18 +129,30 @@ def _init_extensions(app):
 
 
 def _register_features(app):
+    from .accounts import cli as account_cli
+    from .accounts import views as account_views
     from .calendar import views as calendar_views
     from .communities import views as community_views
     from .demo import cli as demo_cli
     from .events import cli as event_cli
     from .events import views as event_views
+    from .learning import cli as learning_cli
+    from .learning import views as learning_views
+    from .mail import cli as mail_cli
+    from .organise import views as organise_views
     from .registration import views as registration_views
     from .site import views as site_views
 
     app.register_blueprint(site_views.bp)
+    app.register_blueprint(account_views.bp)
     app.register_blueprint(event_views.bp)
     app.register_blueprint(community_views.bp)
     app.register_blueprint(registration_views.bp)
     app.register_blueprint(calendar_views.bp)
+    app.register_blueprint(organise_views.bp)
+    app.register_blueprint(learning_views.bp)
     app.cli.add_command(event_cli.events_cli)
+    app.cli.add_command(account_cli.users_cli)
     app.cli.add_command(demo_cli.demo_cli)
+    app.cli.add_command(mail_cli.mail_cli)
+    app.cli.add_command(learning_cli.curriculum_cli)
