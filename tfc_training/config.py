@@ -34,6 +34,9 @@ PROXY_FIX = False
 #: Languages the interface is translated into, in order of preference.
 LANGUAGES = ["en"]
 
+#: The name of the training curriculum, printed on certificates.
+CURRICULUM_TITLE = "TraffickFree Communities Leader Training"
+
 #: Events shown per page on the events list.
 EVENTS_PER_PAGE = 20
 
@@ -46,6 +49,38 @@ DEFAULT_TIMEZONE = "America/Los_Angeles"
 #: The largest request body accepted; forms are small, a CSV of events is the
 #: biggest thing anyone sends.
 MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+
+#: The site's public address, such as ``https://events.example.org``: links in
+#: e-mail sent from the command line (reminders, retries) start with it, since no
+#: request is there to tell. Empty leaves it to Flask's ``SERVER_NAME``.
+SITE_URL = "http://127.0.0.1:5000"
+
+#: SMTP server for outgoing e-mail. Empty writes each message as an ``.eml`` file
+#: into ``MAIL_FOLDER`` instead, so that nothing is lost in development.
+MAIL_SERVER = None
+
+#: SMTP port: 25 for a relay on the same network, 587 with ``MAIL_USE_TLS``.
+MAIL_PORT = 25
+
+#: Switch the SMTP connection to TLS (STARTTLS) before logging in.
+MAIL_USE_TLS = False
+
+#: SMTP login; empty sends without logging in.
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+
+#: The From of every message: an address people may reply to, or a no-reply one.
+MAIL_DEFAULT_SENDER = "TraffickFree Communities <no-reply@tfc-training.localhost>"
+
+#: Seconds to wait for the SMTP server before keeping the message for a later try.
+MAIL_TIMEOUT = 5
+
+#: Folder for ``.eml`` files when ``MAIL_SERVER`` is empty; empty means
+#: ``instance/mail``.
+MAIL_FOLDER = None
+
+#: Failed attempts after which ``flask mail flush`` stops retrying a message.
+MAIL_MAX_ATTEMPTS = 10
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -12,6 +12,8 @@ class OutboxMessage(db.Model):
 
     Holding the message in the database means a sign-up is never lost because the
     SMTP server was down: the row is committed with the sign-up and sent later.
+    Once sent, its text is cleared, since it may hold a secret link; what it was
+    about, to whom and when stay.
     """
 
     __tablename__ = "outbox_message"

@@ -1,24 +1,34 @@
-"""Signing up for events and cancelling: capacity, waiting list and manage links.
+"""Signing up for events and cancelling: capacity, waiting list and the e-mail.
 
-Every function here flushes but does not commit; the caller commits once. Sign-up
-and cancellation take the write lock first (:func:`~tfc_training.database.begin_write`)
-and then lock the event row, so that two requests never both take the last place
-and a promotion never races a new sign-up.
+Every function here flushes but does not commit; the caller commits once, then
+delivers the e-mail queued along the way with
+:func:`~tfc_training.mail.services.deliver_queued`. Sign-up and cancellation take the
+write lock first (:func:`~tfc_training.database.begin_write`) and then lock the event
+row, so that two requests never both take the last place and a promotion never races
+a new sign-up.
 """
 
-import hashlib
 import logging
-import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..database import begin_write
 from ..events.models import Event
 from ..extensions import db
-from .models import ACTIVE_STATUSES, ManageToken, Registration
+from ..mail.services import (
+    notify_cancelled,
+    notify_manage_link,
+    notify_promoted,
+    notify_signup,
+)
+from .models import ACTIVE_STATUSES, Registration
+
+# Counting and links live in their own modules, so that the mail package can use them
+# without importing this one; they are offered here too, where callers look first.
+from .queries import places_taken, waiting_position  # noqa: F401
+from .tokens import find_by_token, hash_token, issue_manage_token  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +58,13 @@ class Applicant:
 
 @dataclass
 class SignUpResult:
-    """The registration held for the applicant's e-mail and a fresh link to it.
+    """The registration held for the applicant's e-mail.
 
     ``created`` is false when the e-mail had already signed up; the caller must not
     let that show in the answer.
     """
 
     registration: Registration
-    token: str
     created: bool
 
 
@@ -64,59 +73,15 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def hash_token(token: str) -> str:
-    """Return the hex SHA-256 under which a manage token is stored."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def places_taken(event_ids: Iterable[int]) -> dict[int, int]:
-    """Count confirmed registrations per event, in one query; unknown ids count 0."""
-    event_ids = list(event_ids)
-    taken = dict.fromkeys(event_ids, 0)
-    if not event_ids:
-        return taken
-
-    rows = db.session.execute(
-        select(Registration.event_id, func.count(Registration.id))
-        .where(Registration.event_id.in_(event_ids))
-        .where(Registration.status == "confirmed")
-        .group_by(Registration.event_id)
-    )
-    taken.update({event_id: count for event_id, count in rows})
-    return taken
-
-
-def waiting_position(registration: Registration) -> int | None:
-    """Return a waiting person's place in the queue (1 is next), else ``None``."""
-    if registration.status != "waitlisted":
-        return None
-
-    ahead = db.session.scalar(
-        select(func.count(Registration.id))
-        .where(Registration.event_id == registration.event_id)
-        .where(Registration.status == "waitlisted")
-        .where(Registration.id < registration.id)
-    )
-    return ahead + 1
-
-
-def find_by_token(token: str) -> Registration | None:
-    """Return the registration a manage token belongs to, or ``None``."""
-    if not token:
-        return None
-
-    return db.session.scalar(
-        select(Registration)
-        .join(ManageToken, ManageToken.registration_id == Registration.id)
-        .where(ManageToken.token_hash == hash_token(token))
-    )
-
-
-def sign_up(event_id: int, applicant: Applicant, *, now: datetime) -> SignUpResult:
+def sign_up(
+    event_id: int, applicant: Applicant, *, now: datetime, notify: bool = False
+) -> SignUpResult:
     """Sign a person up: confirmed while places remain, otherwise on the waiting list.
 
     An e-mail that already holds an active registration for the event gets no second
-    one: it gets another manage link to the registration it has.
+    one. With ``notify``, a new registrant is e-mailed the confirmation and their
+    link, and an address that had signed up already is e-mailed its link again;
+    without it (sample data) nobody is written to.
 
     :raise RegistrationClosed: when the event does not take sign-ups at ``now``.
     :raise LookupError: when there is no event with that id.
@@ -158,13 +123,12 @@ def sign_up(event_id: int, applicant: Applicant, *, now: datetime) -> SignUpResu
         )
         db.session.add(registration)
 
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        ManageToken(
-            registration=registration, token_hash=hash_token(token), created_at=now
-        )
-    )
     db.session.flush()
+
+    if notify and created:
+        notify_signup(registration)
+    elif notify:
+        notify_manage_link(registration)
 
     if created:
         logger.info(
@@ -175,19 +139,22 @@ def sign_up(event_id: int, applicant: Applicant, *, now: datetime) -> SignUpResu
         )
     else:
         logger.info(
-            "registration %s for event %s given another manage link",
+            "registration %s for event %s signed up again",
             registration.id,
             event.id,
         )
-    return SignUpResult(registration=registration, token=token, created=created)
+    return SignUpResult(registration=registration, created=created)
 
 
-def cancel(registration: Registration, *, now: datetime) -> list[Registration]:
+def cancel(
+    registration: Registration, *, now: datetime, notify: bool = False
+) -> list[Registration]:
     """Cancel a registration and, if it held a place, confirm the next person waiting.
 
     Cancelling twice changes nothing the second time. Nobody is promoted once the
     event is cancelled. Returns the registrations that were confirmed from the
-    waiting list (normally one, or none).
+    waiting list (normally one, or none); each of them is e-mailed. With ``notify``,
+    the registrant is e-mailed that the cancellation is done.
 
     :raise RegistrationClosed: with ``past`` for an active registration to an event
         that is over, whose attendance is then a matter of record.
@@ -214,6 +181,8 @@ def cancel(registration: Registration, *, now: datetime) -> list[Registration]:
     logger.info(
         "registration %s cancelled for event %s", registration.id, registration.event_id
     )
+    if notify:
+        notify_cancelled(registration)
 
     if not held_place or event.status != "published":
         return []
@@ -224,7 +193,8 @@ def promote_waiting(event: Event, *, now: datetime) -> list[Registration]:
     """Confirm waiting people, first come first served, while places are free.
 
     Places come free when someone cancels or when the capacity is raised. The caller
-    must hold the event's lock, as :func:`sign_up` and :func:`cancel` do.
+    must hold the event's lock, as :func:`sign_up` and :func:`cancel` do. Each person
+    confirmed is e-mailed, whoever made the place free.
     """
     if event.capacity is None:
         free = None
@@ -249,10 +219,17 @@ def promote_waiting(event: Event, *, now: datetime) -> list[Registration]:
             event.id,
         )
     db.session.flush()
+
+    for registration in waiting:
+        notify_promoted(registration)
     return waiting
 
 
 def _status_for_newcomer(event: Event, *, now: datetime) -> str:
+    # An organiser decides first; a place or a turn is given only on approval.
+    if event.requires_approval:
+        return "pending"
+
     # People already waiting come first if places have come free since they joined.
     promote_waiting(event, now=now)
     if event.capacity is None:

@@ -11,6 +11,7 @@ from ..database import utcnow
 from ..events.formatting import format_moment
 from ..events.models import Event
 from ..extensions import db
+from ..mail.services import deliver_queued
 from .forms import CancelForm, SignUpForm
 from .services import (
     RegistrationClosed,
@@ -38,7 +39,7 @@ def keep_private(response):
 
 @bp.route("/events/<slug:slug>/register", methods=["GET", "POST"])
 def register(slug):
-    """Show the sign-up form, or sign the person up and send them to their own page."""
+    """Show the sign-up form, or sign the person up and e-mail them their link."""
     event = _public_event_or_404(slug)
     now = utcnow()
 
@@ -60,10 +61,18 @@ def register(slug):
         db.session.rollback()
         return _closed(event, closed.reason, status=409)
 
-    # The same words whether or not the e-mail had signed up before: the page behind
-    # the link says where the person stands.
-    flash(_("Thank you. Your sign-up is recorded."), "success")
-    return redirect(url_for(".manage", token=result.token), code=303)
+    deliver_queued()
+
+    # The link goes only to the address, never onto this page: whoever typed the
+    # address sees the same answer for a new and a repeated sign-up, and cannot take
+    # over someone else's.
+    registration = result.registration
+    return render_template(
+        "registration/signed_up.html",
+        event=event,
+        registration=registration,
+        position=waiting_position(registration),
+    )
 
 
 @bp.get("/r/<token>")
@@ -98,7 +107,7 @@ def cancel_registration(token):
         abort(400)
 
     try:
-        cancel(registration, now=utcnow())
+        cancel(registration, now=utcnow(), notify=True)
     except RegistrationClosed:
         db.session.rollback()
         flash(
@@ -110,6 +119,7 @@ def cancel_registration(token):
         )
     else:
         db.session.commit()
+        deliver_queued()
         flash(_("Your sign-up is cancelled."), "success")
     return redirect(url_for(".manage", token=token), code=303)
 
@@ -130,18 +140,18 @@ def _sign_up_and_commit(event_id, applicant, *, now) -> SignUpResult:
     """Sign up and commit, answering a lost race on the unique index like a repeat.
 
     The event lock makes the race impossible in practice; if the index still refuses
-    the row, the registration that won is now visible, and the second attempt gives
-    a link to it exactly as for any repeated sign-up.
+    the row, the registration that won is now visible, and the second attempt is
+    answered (and its link e-mailed) exactly as for any repeated sign-up.
     """
     try:
-        result = sign_up(event_id, applicant, now=now)
+        result = sign_up(event_id, applicant, now=now, notify=True)
         db.session.commit()
         return result
     except IntegrityError:
         db.session.rollback()
         logger.warning("sign-up for event %s hit the unique index; retrying", event_id)
 
-    result = sign_up(event_id, applicant, now=now)
+    result = sign_up(event_id, applicant, now=now, notify=True)
     db.session.commit()
     return result
 

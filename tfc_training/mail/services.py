@@ -1,0 +1,408 @@
+"""The messages the product sends, and how they leave.
+
+Every ``notify_*`` and ``send_*`` function writes its message to the outbox in the
+caller's transaction and flushes; the view or command commits once and then calls
+:func:`deliver_queued`. A message is thus sent only for a change that was saved, and
+a change is never lost because the mail server was down: ``mail flush`` retries.
+
+Messages go to the address on file in the reader's language (when the interface is
+translated into it). A message that lets its reader act on their sign-up carries a
+link of its own, minted for it; only the hash of that link is kept.
+"""
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from babel.dates import format_timedelta
+from flask import current_app, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+
+from ..accounts.models import User
+from ..calendar.feeds import build_calendar
+from ..database import begin_write, utcnow
+from ..events.formatting import format_when
+from ..events.models import Event
+from ..extensions import db
+from ..registration.models import ACTIVE_STATUSES, Registration
+from ..registration.queries import waiting_position
+from ..registration.tokens import issue_manage_token
+from .composing import already_queued, queue_message, take_queued_ids, writing_for
+from .delivery import DeliveryReport, deliver
+from .models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+#: A repeated sign-up with the same address e-mails the link again at most this
+#: often, so that a stranger repeating someone's address cannot flood their inbox.
+LINK_RESEND_INTERVAL = timedelta(minutes=10)
+
+#: Reminders go for events starting between these two times from the moment the
+#: command runs: run it once a day and each event is reminded of a day before.
+REMINDER_WINDOW = (timedelta(hours=24), timedelta(hours=48))
+
+#: Fields whose change moves an event in time, or somewhere else.
+_TIME_FIELDS = ("starts_at", "ends_at", "all_day", "timezone")
+_PLACE_FIELDS = ("venue_name", "venue_address", "online_url")
+
+
+# --- Registrants -----------------------------------------------------------------
+
+
+def notify_signup(registration: Registration) -> OutboxMessage | None:
+    """Confirm a sign-up: a place, a turn on the waiting list, or a request awaiting
+    approval, with the personal link and (for a place or a turn) the event's .ics."""
+    if not _reachable(registration):
+        return None
+
+    event = registration.event
+    # A request awaiting approval holds no place yet, so nothing for a calendar.
+    method = "PUBLISH" if registration.status != "pending" else None
+    with writing_for(registration.language):
+        if registration.status == "confirmed":
+            subject = _("You have a place: %(title)s", title=event.title)
+        elif registration.status == "waitlisted":
+            subject = _("You are on the waiting list: %(title)s", title=event.title)
+        else:
+            subject = _("We have your request: %(title)s", title=event.title)
+        return _queue_for_registration(
+            "signup", registration, subject=subject, method=method
+        )
+
+
+def notify_manage_link(registration: Registration) -> OutboxMessage | None:
+    """E-mail the address on file its link again, after a repeated sign-up.
+
+    Does nothing when such a message was queued in the last
+    :data:`LINK_RESEND_INTERVAL`.
+    """
+    if not _reachable(registration):
+        return None
+
+    recent = db.session.scalar(
+        select(func.count(OutboxMessage.id))
+        .where(OutboxMessage.registration_id == registration.id)
+        .where(OutboxMessage.kind == "manage-link")
+        .where(OutboxMessage.created_at > utcnow() - LINK_RESEND_INTERVAL)
+    )
+    if recent:
+        logger.info(
+            "link for registration %s e-mailed recently; not again", registration.id
+        )
+        return None
+
+    with writing_for(registration.language):
+        subject = _("Your link for %(title)s", title=registration.event.title)
+        return _queue_for_registration("manage-link", registration, subject=subject)
+
+
+def notify_promoted(registration: Registration) -> OutboxMessage | None:
+    """Tell someone from the waiting list that they now have a place.
+
+    A registration is confirmed from the waiting list only once, so this e-mails it
+    only once, however many callers announce the same promotion.
+    """
+    if not _reachable(registration):
+        return None
+
+    key = f"promoted:{registration.id}"
+    if already_queued(key):
+        return None
+    with writing_for(registration.language):
+        subject = _("A place is yours: %(title)s", title=registration.event.title)
+        return _queue_for_registration(
+            "promoted", registration, subject=subject, method="PUBLISH", dedupe_key=key
+        )
+
+
+def notify_cancelled(registration: Registration) -> OutboxMessage | None:
+    """Confirm to the registrant that their sign-up is cancelled."""
+    if not _reachable(registration):
+        return None
+
+    with writing_for(registration.language):
+        subject = _("Sign-up cancelled: %(title)s", title=registration.event.title)
+        return _queue_for_registration(
+            "cancelled", registration, subject=subject, with_link=False
+        )
+
+
+def notify_event_changed(event: Event, changes: Mapping) -> int:
+    """Tell every active registrant that the event's time or place has changed.
+
+    ``changes`` maps each changed field (``starts_at``, ``ends_at``, ``all_day``,
+    ``timezone``, ``venue_name``, ``venue_address``, ``online_url``, ``title``) to
+    its ``(old, new)`` values; the message shows what it was and what it is now.
+    Call it after the change, with the event's ``sequence`` raised: the attached
+    calendar (``METHOD:REQUEST``) replaces the copy in the reader's calendar.
+    Returns the number of messages queued.
+    """
+    queued = 0
+    for registration in _active_registrants(event):
+        key = f"event-changed:{registration.id}:{event.sequence}"
+        if already_queued(key):
+            continue
+        with writing_for(registration.language):
+            subject = _("Changed: %(title)s", title=event.title)
+            message = _queue_for_registration(
+                "event-changed",
+                registration,
+                subject=subject,
+                method="REQUEST",
+                dedupe_key=key,
+                changes=_describe_changes(event, changes),
+            )
+        queued += message is not None
+    logger.info("event %s: change e-mailed to %s registrants", event.id, queued)
+    return queued
+
+
+def notify_event_cancelled(event: Event) -> int:
+    """Tell every active registrant that the event is cancelled, with a calendar
+    file (``METHOD:CANCEL``) that removes it. Returns the number of messages queued."""
+    queued = 0
+    for registration in _active_registrants(event):
+        key = f"event-cancelled:{registration.id}"
+        if already_queued(key):
+            continue
+        with writing_for(registration.language):
+            subject = _("Cancelled: %(title)s", title=event.title)
+            message = _queue_for_registration(
+                "event-cancelled",
+                registration,
+                subject=subject,
+                method="CANCEL",
+                dedupe_key=key,
+                with_link=False,
+            )
+        queued += message is not None
+    logger.info("event %s: cancellation e-mailed to %s registrants", event.id, queued)
+    return queued
+
+
+def queue_reminders(*, now: datetime) -> int:
+    """Queue a reminder for each confirmed registrant of the published events that
+    start within :data:`REMINDER_WINDOW` of ``now``; return how many were queued.
+
+    Each registration is reminded once per version of its event (its ``sequence``),
+    so running this twice sends nothing new, and an event moved into the window
+    again after a change is reminded of again.
+    """
+    begin_write()
+    earliest, latest = (now + offset for offset in REMINDER_WINDOW)
+    registrations = db.session.scalars(
+        select(Registration)
+        .join(Event, Event.id == Registration.event_id)
+        .where(Event.status == "published")
+        .where(Event.starts_at >= earliest)
+        .where(Event.starts_at < latest)
+        .where(Registration.status == "confirmed")
+        .order_by(Event.starts_at, Registration.id)
+    ).all()
+
+    queued = 0
+    for registration in registrations:
+        if not _reachable(registration):
+            continue
+        event = registration.event
+        key = f"reminder:{registration.id}:{event.sequence}"
+        if already_queued(key):
+            continue
+        with writing_for(registration.language):
+            subject = _("Reminder: %(title)s", title=event.title)
+            message = _queue_for_registration(
+                "reminder", registration, subject=subject, dedupe_key=key
+            )
+        queued += message is not None
+    logger.info("%s reminders queued", queued)
+    return queued
+
+
+def forget_messages(registration: Registration) -> int:
+    """Delete every message about ``registration``, sent or not, for its erasure."""
+    deleted = db.session.execute(
+        delete(OutboxMessage).where(OutboxMessage.registration_id == registration.id)
+    ).rowcount
+    db.session.flush()
+    logger.info("%s messages of registration %s deleted", deleted, registration.id)
+    return deleted
+
+
+# --- Accounts --------------------------------------------------------------------
+
+
+def send_invitation(
+    user: User, link: str, *, valid_for: timedelta | None = None
+) -> OutboxMessage:
+    """Queue the invitation that lets ``user`` choose a password at ``link``."""
+    with writing_for(user.language):
+        subject = _("Your invitation to %(site)s", site=current_app.config["SITE_NAME"])
+        return _queue_for_account("invitation", user, subject, link, valid_for)
+
+
+def send_password_reset(
+    user: User, link: str, *, valid_for: timedelta | None = None
+) -> OutboxMessage:
+    """Queue the message that lets ``user`` choose a new password at ``link``."""
+    with writing_for(user.language):
+        subject = _(
+            "Reset your password for %(site)s", site=current_app.config["SITE_NAME"]
+        )
+        return _queue_for_account("password-reset", user, subject, link, valid_for)
+
+
+# --- Delivery --------------------------------------------------------------------
+
+
+def deliver_queued() -> DeliveryReport:
+    """Send the messages queued in this request or command; call it after the commit.
+
+    It never raises: whatever goes wrong, the messages stay in the outbox for
+    ``mail flush``, and the person sees the answer to what they did.
+    """
+    ids = take_queued_ids()
+    if not ids:
+        return DeliveryReport()
+
+    try:
+        return deliver(ids)
+    except Exception as error:
+        # Only the kind of error is logged: database errors quote the values of
+        # their statement, which may be addresses or message text.
+        db.session.rollback()
+        logger.warning(
+            "delivery of %s queued messages stopped (%s); mail flush will retry",
+            len(ids),
+            type(error).__name__,
+        )
+        return DeliveryReport(failed=len(ids))
+
+
+def flush_outbox() -> DeliveryReport:
+    """Send every message not sent yet, oldest first."""
+    return deliver()
+
+
+# --- Helpers ---------------------------------------------------------------------
+
+
+def _reachable(registration: Registration) -> bool:
+    # Walk-ins may have left no address, and erased registrations have none.
+    return registration.email is not None and registration.erased_at is None
+
+
+def _active_registrants(event: Event) -> list[Registration]:
+    registrations = db.session.scalars(
+        select(Registration)
+        .where(Registration.event_id == event.id)
+        .where(Registration.status.in_(ACTIVE_STATUSES))
+        .order_by(Registration.id)
+    ).all()
+    return [registration for registration in registrations if _reachable(registration)]
+
+
+def _queue_for_registration(
+    kind: str,
+    registration: Registration,
+    *,
+    subject: str,
+    method: str | None = None,
+    dedupe_key: str | None = None,
+    with_link: bool = True,
+    **extra,
+) -> OutboxMessage | None:
+    """Queue a message about one registration; call it inside ``writing_for``."""
+    event = registration.event
+    context = {
+        "registration": registration,
+        "event": event,
+        "name": registration.name,
+        "when": format_when(event),
+        "event_url": url_for("events.detail", slug=event.slug, _external=True),
+        "position": waiting_position(registration),
+        "locale": str(get_locale()),
+        "site_name": current_app.config["SITE_NAME"],
+        **extra,
+    }
+    if with_link:
+        token = issue_manage_token(registration)
+        context["manage_url"] = url_for(
+            "registration.manage", token=token, _external=True
+        )
+
+    calendar = None
+    if method is not None:
+        calendar = build_calendar([event], event.title, method=method)
+
+    return queue_message(
+        kind,
+        recipient=registration.email,
+        subject=subject,
+        context=context,
+        registration_id=registration.id,
+        calendar=calendar,
+        calendar_method=method,
+        dedupe_key=dedupe_key,
+    )
+
+
+def _queue_for_account(kind, user, subject, link, valid_for) -> OutboxMessage:
+    locale = get_locale()
+    context = {
+        "name": user.name,
+        "link": link,
+        "valid_for": format_timedelta(valid_for, locale=locale) if valid_for else None,
+        "locale": str(locale),
+        "site_name": current_app.config["SITE_NAME"],
+    }
+    return queue_message(
+        kind, recipient=user.email, subject=subject, context=context, account_id=user.id
+    )
+
+
+def _describe_changes(event: Event, changes: Mapping) -> list[dict]:
+    """Say, field group by field group, what the event was and what it is now."""
+    described = []
+    if "title" in changes:
+        described.append(
+            {"label": _("Title"), "before": changes["title"][0], "after": event.title}
+        )
+    if any(field in changes for field in _TIME_FIELDS):
+        described.append(
+            {
+                "label": _("When"),
+                "before": _when_before(event, changes),
+                "after": format_when(event),
+            }
+        )
+    if any(field in changes for field in _PLACE_FIELDS):
+        described.append(
+            {
+                "label": _("Where"),
+                "before": _place(_old_values(event, changes, _PLACE_FIELDS)),
+                "after": _place(_old_values(event, {}, _PLACE_FIELDS)),
+            }
+        )
+    return described
+
+
+def _old_values(event: Event, changes: Mapping, fields) -> dict:
+    return {
+        field: changes[field][0] if field in changes else getattr(event, field)
+        for field in fields
+    }
+
+
+def _when_before(event: Event, changes: Mapping) -> str:
+    # An unsaved copy holding the old times, worded exactly like the new ones.
+    return format_when(Event(**_old_values(event, changes, _TIME_FIELDS)))
+
+
+def _place(values: Mapping) -> str:
+    parts = [values["venue_name"], values["venue_address"]]
+    place = ", ".join(part for part in parts if part)
+    if values["online_url"]:
+        place = f"{place} · {values['online_url']}" if place else values["online_url"]
+    return place
