@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..extensions import db
+from .csv_import import import_csv_file
 from .importer import ImportFailed, ImportResult, import_file
 
 events_cli = AppGroup("events", help="Manage events.")
@@ -16,11 +17,14 @@ events_cli = AppGroup("events", help="Manage events.")
 def import_command(file):
     """Create or update communities and events from a YAML FILE, by slug.
 
-    The file is checked in full first; if anything is wrong, every problem is
-    listed with its line and field, and nothing is written.
+    A FILE ending in .csv holds events only, one per row, with the columns listed in
+    ``tfc_training/events/csv_import.py``. The file is checked in full first; if
+    anything is wrong, every problem is listed with its line and field, and nothing
+    is written.
     """
+    read = import_csv_file if file.lower().endswith(".csv") else import_file
     try:
-        result = import_file(file)
+        result = read(file)
         db.session.commit()
     except ImportFailed as failure:
         db.session.rollback()

@@ -35,6 +35,7 @@ OTHER_FIELDS = (
     "capacity",
     "registration_opens_at",
     "registration_closes_at",
+    "requires_approval",
 )
 
 #: Every key :func:`apply_event_changes` accepts.

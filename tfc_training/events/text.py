@@ -10,16 +10,27 @@ from markupsafe import Markup
 # below is a second line of defence for what Markdown itself produces.
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
+# Lessons cite their sources as bare web addresses. Only addresses written with their
+# scheme become links, so that a file name such as "notes.md" stays plain text.
+_linkifying_markdown = MarkdownIt(
+    "commonmark", {"html": False, "linkify": True}
+).enable(["table", "linkify"])
+_linkifying_markdown.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
+
 _ALLOWED_TAGS = {
     "p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "code", "pre",
     "h2", "h3", "h4", "hr", "table", "thead", "tbody", "tr", "th", "td",
 }
 
 
-def render_markdown(source: str) -> Markup:
-    """Render Markdown to sanitised HTML, with links marked as leading off the site."""
+def render_markdown(source: str, *, linkify: bool = False) -> Markup:
+    """Render Markdown to sanitised HTML, with links marked as leading off the site.
+
+    With ``linkify``, bare ``http(s)://`` addresses in the text become links too.
+    """
+    parser = _linkifying_markdown if linkify else _markdown
     cleaned = nh3.clean(
-        _markdown.render(source or ""),
+        parser.render(source or ""),
         tags=_ALLOWED_TAGS,
         attributes={"a": {"href", "title"}},
         url_schemes={"http", "https", "mailto", "tel"},

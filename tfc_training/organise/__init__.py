@@ -1,0 +1,1 @@
+"""Organiser tools: events, registrants, check-in at the door, export and import."""
