@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install
+.PHONY: run test install browser
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,18 @@ $(VENV)/.installed: pyproject.toml $(BIN)/activate
 
 install: $(VENV)/.installed
 
-# Serve the site on SQLite with the sample events loaded, in debug mode.
+# Serve the site on SQLite with the curriculum and sample events loaded, in debug mode.
 run: install
 	FLASK_DEBUG=1 $(BIN)/flask --app wsgi db upgrade
+	FLASK_DEBUG=1 $(BIN)/flask --app wsgi curriculum sync
 	FLASK_DEBUG=1 $(BIN)/flask --app wsgi demo load
 	FLASK_DEBUG=1 $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 # Run the test suite; set TFC_TEST_POSTGRES_URL to include PostgreSQL.
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Chromium from Debian's packages, for the tests that drive a real browser (as root).
+browser:
+	test -x /usr/bin/chromium || { apt-get update \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }

@@ -6,7 +6,7 @@ with it. Nothing about the people who signed up is ever written.
 """
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,14 +34,22 @@ _STATUSES = {"published": "CONFIRMED", "cancelled": "CANCELLED"}
 
 
 def build_calendar(
-    events: Iterable[Event], name: str, *, method: str | None = None
+    events: Iterable[Event],
+    name: str,
+    *,
+    method: str | None = None,
+    withdrawn: Mapping[int, datetime] | None = None,
 ) -> bytes:
     """Write ``events`` as one iCalendar object named ``name``, in UTF-8 bytes.
 
     :param method: an iTIP method such as ``PUBLISH`` or ``REQUEST`` for a calendar
         sent as a message; subscribed feeds have none.
+    :param withdrawn: for a personal calendar, the ids of events its reader is no
+        longer signed up for, each with the moment they left. Such an event is
+        written as cancelled, one revision later, so that their calendar drops it.
     :raise ValueError: for a draft event, which is never published anywhere.
     """
+    withdrawn = withdrawn or {}
     calendar = icalendar.Calendar()
     calendar.add("VERSION", "2.0")
     calendar.add("PRODID", PRODID)
@@ -57,7 +65,10 @@ def build_calendar(
     calendar.add("X-PUBLISHED-TTL", icalendar.vDuration(REFRESH_INTERVAL))
 
     years_by_zone: dict[str, set[int]] = {}
-    components = [_event_component(event, years_by_zone) for event in events]
+    components = [
+        _event_component(event, years_by_zone, withdrawn.get(event.id))
+        for event in events
+    ]
 
     for tzid in sorted(years_by_zone):
         years = years_by_zone[tzid]
@@ -78,9 +89,18 @@ def feed_etag(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
 
 
-def feed_last_modified(events: Sequence[Event]) -> datetime:
-    """When the newest change to any of the feed's events was made."""
-    return max((event.updated_at for event in events), default=EMPTY_FEED_MODIFIED)
+def feed_last_modified(
+    events: Sequence[Event], withdrawn: Mapping[int, datetime] | None = None
+) -> datetime:
+    """When the newest change to any of the feed's events was made.
+
+    A reader leaving an event (see :func:`build_calendar`) counts as a change to it.
+    """
+    withdrawn = withdrawn or {}
+    return max(
+        (_last_change(event, withdrawn.get(event.id)) for event in events),
+        default=EMPTY_FEED_MODIFIED,
+    )
 
 
 def event_uid(event: Event) -> str:
@@ -112,19 +132,32 @@ def community_calendar_name(community_name: str) -> str:
     return _("%(community)s – %(site)s", community=community_name, site=site)
 
 
-def _event_component(event: Event, years_by_zone: dict[str, set[int]]):
+def _last_change(event: Event, left_at: datetime | None) -> datetime:
+    if left_at is None:
+        return event.updated_at
+    return max(event.updated_at, left_at)
+
+
+def _event_component(
+    event: Event, years_by_zone: dict[str, set[int]], left_at: datetime | None = None
+):
     if event.status not in _STATUSES:
         raise ValueError(f"event {event.id} is a {event.status}, not for a calendar")
 
     page = url_for("events.detail", slug=event.slug, _external=True)
+    changed = _last_change(event, left_at)
     component = icalendar.Event()
     component.add("UID", event_uid(event))
-    component.add("DTSTAMP", event.updated_at)
-    component.add("LAST-MODIFIED", event.updated_at)
-    component.add("SEQUENCE", event.sequence)
-    component.add("STATUS", _STATUSES[event.status])
+    component.add("DTSTAMP", changed)
+    component.add("LAST-MODIFIED", changed)
+    if left_at is None:
+        component.add("SEQUENCE", event.sequence)
+        component.add("STATUS", _STATUSES[event.status])
+    else:
+        component.add("SEQUENCE", event.sequence + 1)
+        component.add("STATUS", "CANCELLED")
     component.add("SUMMARY", event.title)
-    component.add("DESCRIPTION", _description(event, page))
+    component.add("DESCRIPTION", _description(event, page, left=left_at is not None))
     component.add("LOCATION", _location(event))
     component.add("URL", page)
     component.add("CATEGORIES", [event.type_label, *(s.label for s in event.sectors)])
@@ -163,10 +196,12 @@ def _location(event: Event) -> str:
     return place or event.online_url or ""
 
 
-def _description(event: Event, page: str) -> str:
+def _description(event: Event, page: str, *, left: bool = False) -> str:
     paragraphs = []
     if event.status == "cancelled":
         paragraphs.append(_("This event has been cancelled."))
+    elif left:
+        paragraphs.append(_("You are no longer signed up for this event."))
 
     text = markdown_to_text(event.description)
     if text:

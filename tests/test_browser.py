@@ -1,0 +1,221 @@
+"""The organiser's tools and the public sign-up, tried in a real headless Chromium.
+
+Chromium comes from the system's packages (``make browser``), never from a download.
+Without it the tests are skipped on a developer's machine, but fail in CI, where the
+browser must be there.
+"""
+
+import csv
+import io
+import os
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tfc_training.extensions import db
+from tfc_training.registration.models import Registration
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+#: Switches that keep Chromium quiet and offline apart from the site under test.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+#: A common phone screen, in CSS pixels.
+PHONE = {"width": 390, "height": 844}
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the whole run."""
+    missing = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = "Playwright is not installed (pip install -e '.[test]')"
+    else:
+        if not CHROMIUM.exists():
+            missing = f"{CHROMIUM} is missing (make browser)"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"the browser tests must run in CI: {missing}")
+        pytest.skip(missing)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    """A fresh page with its own cookies, which accepts downloads."""
+    context = chromium.new_context(accept_downloads=True, locale="en-US")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def database_uri(sqlite_template, tmp_path):
+    """SQLite only: the browser's journey is the same on every database."""
+    path = tmp_path / "tfc.sqlite"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """Forms carry real CSRF tokens, as in production; e-mail goes to files."""
+    return {"WTF_CSRF_ENABLED": True, "MAIL_FOLDER": str(tmp_path / "mail")}
+
+
+def test_public_sign_up(browser_page, live_server, make_community, make_event, now):
+    """Find an event on the events page, sign up and read the answer."""
+    community = make_community(name="Eastside TFC")
+    make_event(slug="other", title="Bus-bench campaign", community=community)
+    make_event(
+        slug="awareness",
+        title="Awareness evening",
+        community=community,
+        starts_at=now + timedelta(days=3),
+        capacity=20,
+    )
+    page = browser_page
+
+    page.goto(f"{live_server}/events/")
+    page.get_by_role("link", name="Awareness evening").click()
+    page.get_by_role("link", name="Sign up for this event").click()
+    page.get_by_label("Your name").fill("Marisol")
+    page.get_by_label("E-mail").fill("marisol@example.org")
+    page.get_by_label("I have read the").check()
+    page.get_by_role("button", name="Sign up").click()
+
+    heading = page.get_by_role("heading", level=1)
+    assert heading.inner_text() == "Thank you for signing up for Awareness evening"
+    assert "You have a place at this event." in page.inner_text("main")
+    assert "marisol@example.org" not in page.content()
+    registration = db.session.scalar(db.select(Registration))
+    assert (registration.name, registration.status) == ("Marisol", "confirmed")
+
+
+#: People with a place at the organiser's event, as the registrant list shows them.
+ATTENDEES = [
+    ("Amara Lindqvist", "amara@example.org", "schools"),
+    ("Bongani Ruiz", "bongani@example.org", "faith-ngo"),
+    ("Chen Wei", "chen@example.org", None),
+]
+
+
+@pytest.fixture
+def event_today(make_community, make_event, make_user, now):
+    """An event under way, with three people who have a place, and its organiser."""
+    community = make_community(name="Harbor TFC")
+    event = make_event(
+        slug="listening-group",
+        title="Police and youth listening group",
+        community=community,
+        starts_at=now - timedelta(minutes=10),
+        ends_at=now + timedelta(hours=2),
+        capacity=30,
+    )
+    for name, email, sector in ATTENDEES:
+        db.session.add(
+            Registration(
+                event=event,
+                name=name,
+                email=email,
+                sector_slug=sector,
+                language="en",
+                status="confirmed",
+                consented_at=now - timedelta(days=2),
+                created_at=now - timedelta(days=2),
+            )
+        )
+    db.session.commit()
+    organiser = make_user(
+        email="organiser@example.org", password=PASSWORD, organises=[community]
+    )
+    return event, organiser
+
+
+def checked_in_count(page) -> str:
+    """The "checked in" figure at the top of the check-in page."""
+    counts = page.locator(".checkin-counts")
+    return counts.locator("span", has_text="checked in").locator(".count").inner_text()
+
+
+def check_in(page, name):
+    """Press the check-in button on the person's line and wait for the new page."""
+    line = page.locator(".checkin-list li", has_text=name)
+    with page.expect_navigation():
+        line.get_by_role("button", name="Checked in").click()
+    assert "Checked in" in line.locator(".checked-in-at").inner_text()
+
+
+def test_organiser_checks_people_in_and_exports(
+    browser_page, live_server, event_today, tmp_path
+):
+    """Log in, open the event, check two people in and download the registrants."""
+    event, organiser = event_today
+    page = browser_page
+
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(organiser.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server}/organise/")
+
+    row = page.locator("tr", has_text=event.title)
+    row.get_by_role("link", name="Registrants").click()
+    page.wait_for_url(f"{live_server}/organise/events/{event.slug}/registrants")
+    table = page.locator("table.registrants")
+    for name, email, _sector in ATTENDEES:
+        assert name in table.inner_text()
+        assert email in table.inner_text()
+
+    page.get_by_role("navigation", name="Event tools").get_by_role(
+        "link", name="Check-in"
+    ).click()
+    page.set_viewport_size(PHONE)
+    assert checked_in_count(page) == "0"
+    check_in(page, "Amara Lindqvist")
+    assert checked_in_count(page) == "1"
+    check_in(page, "Chen Wei")
+    assert checked_in_count(page) == "2"
+    screenshot = tmp_path / "check-in-on-a-phone.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 0
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], "the check-in page scrolls sideways on a phone"
+
+    page.get_by_role("navigation", name="Event tools").get_by_role(
+        "link", name="Registrants"
+    ).click()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download as CSV").click()
+    download = download_info.value
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text("utf-8"))))
+
+    assert download.suggested_filename == f"{event.slug}-registrants.csv"
+    assert sorted(row["Name"] for row in rows) == [name for name, *_ in ATTENDEES]
+    attended = {row["Name"]: bool(row["Checked in"]) for row in rows}
+    assert attended == {
+        "Amara Lindqvist": True,
+        "Bongani Ruiz": False,
+        "Chen Wei": True,
+    }
+    assert {row["Status"] for row in rows} == {"confirmed"}
