@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import itsdangerous.timed
 import pytest
 from mail_support import written_mail
-from sqlalchemy import event as sqlalchemy_event
+from sql_support import counting_queries
 from sqlalchemy import func, select
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.security import check_password_hash
@@ -188,13 +188,8 @@ def test_failed_login_does_the_same_work_for_any_address(
             checks.append(stored) or check_password_hash(stored, given)
         ),
     )
-    statements = []
-    listener = lambda *args: statements.append(args[2])
-    sqlalchemy_event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with counting_queries() as statements:
         client.post("/login", data={"email": email, "password": "a wrong password"})
-    finally:
-        sqlalchemy_event.remove(db.engine, "before_cursor_execute", listener)
 
     assert len(checks) == 1
     assert checks[0].startswith("scrypt:")

@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 import icalendar
 import pytest
 from flask import render_template_string, url_for
-from sqlalchemy import event as sqlalchemy_event
+from sql_support import count_queries
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
@@ -103,20 +103,6 @@ def text_of(value) -> str:
 def the_event(calendar):
     (component,) = calendar.walk("VEVENT")
     return component
-
-
-def count_queries(action) -> int:
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sqlalchemy_event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        sqlalchemy_event.remove(db.engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 # Headers and caching

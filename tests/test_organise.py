@@ -18,7 +18,7 @@ from organise_support import (
     new_event_data,
     outbox,
 )
-from sqlalchemy import event as sqlalchemy_event
+from sql_support import counting_queries
 from sqlalchemy import select
 
 from tfc_training.events.models import Event
@@ -100,16 +100,8 @@ def test_the_dashboard_makes_as_many_queries_for_many_events_as_for_few(
     organiser, site, make_event
 ):
     def queries_for_dashboard():
-        statements = []
-
-        def listener(connection, cursor, statement, *args):
-            statements.append(statement)
-
-        sqlalchemy_event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with counting_queries() as statements:
             assert organiser.get("/organise/").status_code == 200
-        finally:
-            sqlalchemy_event.remove(db.engine, "before_cursor_execute", listener)
         return len(statements)
 
     few = queries_for_dashboard()

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import icalendar
 import pytest
-from sqlalchemy import event as sqlalchemy_event
+from sql_support import count_queries
 
 from tfc_training.calendar.feeds import feed_etag
 from tfc_training.calendar.personal import registration_feed_token, reset_feed_token
@@ -95,20 +95,6 @@ def slugs_in(response) -> set[str]:
 def the_event(response):
     (component,) = parse(response).walk("VEVENT")
     return component
-
-
-def count_queries(action) -> int:
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sqlalchemy_event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        sqlalchemy_event.remove(db.engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 # An account's feed

@@ -1,10 +1,9 @@
 """The public pages cost the same number of queries however many events there are."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event as sqlalchemy_event
+from sql_support import counting_queries
 
 from tfc_training.communities.models import Community, Sector
 from tfc_training.events.models import Event, EventLanguage
@@ -87,21 +86,6 @@ def add_event(slug, number, starts_at, sectors, communities, now):
         )
         for person in range(number % 3)
     )
-
-
-@contextmanager
-def counting_queries():
-    """Count the SQL statements sent to the database inside the block."""
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sqlalchemy_event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sqlalchemy_event.remove(db.engine, "before_cursor_execute", record)
 
 
 def queries_for(app, path):
