@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from flask import has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -60,8 +61,25 @@ def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         mode = connection.get_execution_options().get("sqlite_begin", "")
+        if not mode and request_may_write():
+            mode = "IMMEDIATE"
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
+
+def request_may_write() -> bool:
+    """Say whether the current request is one that may change data (not GET or HEAD).
+
+    On SQLite such requests take the write lock when their first transaction
+    begins. A transaction that read first and writes later would otherwise fail at
+    once with "database is locked" whenever another request wrote in between,
+    instead of waiting its turn; readers are unaffected, since WAL lets them read
+    alongside the writer.
+    """
+    return has_request_context() and request.method not in SAFE_METHODS
+
+
+#: Methods that never change data; their transactions only read.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: ``Session.info`` keys: a write transaction is open; changes have been flushed.
 _WRITING = "tfc_writing"
@@ -77,7 +95,15 @@ def track_write_transactions() -> None:
     if event.contains(Session, "after_flush", _mark_flushed):
         return
     event.listen(Session, "after_flush", _mark_flushed)
+    event.listen(Session, "after_begin", _mark_writing)
     event.listen(Session, "after_transaction_end", _clear_flags)
+
+
+def _mark_writing(session, transaction, connection):
+    # A SQLite transaction begun for a request that may write already holds the
+    # write lock (see request_may_write); PostgreSQL needs no upgrade at all.
+    if connection.dialect.name != "sqlite" or request_may_write():
+        session.info[_WRITING] = True
 
 
 def _mark_flushed(session, flush_context):
@@ -98,10 +124,11 @@ def begin_write(session=None) -> None:
     write. On PostgreSQL it is an ordinary transaction and the caller locks the rows
     it depends on with ``SELECT ... FOR UPDATE``.
 
-    Inside a transaction already opened by this function nothing happens, so that
-    service functions that each call it can be combined into one atomic change. A
-    read-only transaction already open is ended first. Changes made outside a write
-    transaction are a programming error, since ending it would commit them unseen.
+    Inside a transaction that already may write (opened by this function, by a
+    POST request on SQLite, or any transaction on PostgreSQL) nothing happens, so
+    service functions that each call it combine into one atomic change. On SQLite a
+    read-only transaction already open is ended first; changes made in it are a
+    programming error, since ending it would commit them unseen.
     """
     session = session or db.session()
     if session.in_transaction() and session.info.get(_WRITING):
