@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 from flask import url_for
+from learning_support import add_module
 from werkzeug.security import generate_password_hash
 
 from tfc_training.accounts.forms import community_field_name
@@ -21,6 +22,7 @@ from tfc_training.accounts.models import Membership, User
 from tfc_training.calendar.personal import registration_feed_token, reset_feed_token
 from tfc_training.events.models import Event
 from tfc_training.extensions import db
+from tfc_training.learning.models import Certificate, QuizAttempt
 from tfc_training.registration.models import ManageToken, Registration
 from tfc_training.registration.tokens import hash_token
 
@@ -135,6 +137,26 @@ def make_organiser(site):
     }
 
 
+def training_module(site):
+    """The module of the site's small curriculum."""
+    return {"module_key": site["module"].key}
+
+
+def training_lesson(site):
+    """The lesson of that module."""
+    return {"module_key": site["module"].key, "lesson_key": "access-module-lesson-1"}
+
+
+def learners_attempt(site):
+    """The learner's own quiz attempt, which only the learner may read."""
+    return {"module_key": site["module"].key, "attempt_id": site["attempt"].id}
+
+
+def certificate_code(site):
+    """The learner's certificate."""
+    return {"code": site["certificate"].code}
+
+
 SIGN_UP = {
     "name": "Walk Through",
     "email": "walk.through@example.org",
@@ -237,6 +259,26 @@ EXPECTED: dict[tuple[str, str], Route] = {
     ("organise.walk_in", "POST"): Route(
         managers(303), event, lambda site: {"language": "en", "sector": "schools"}
     ),
+    # Training: each person's own progress, the public certificate check, reports.
+    ("learning.dashboard", "GET"): Route(signed_in(200)),
+    ("learning.module", "GET"): Route(signed_in(200), training_module),
+    ("learning.lesson", "GET"): Route(signed_in(200), training_lesson),
+    ("learning.lesson", "POST"): Route(signed_in(303), training_lesson),
+    ("learning.quiz", "GET"): Route(signed_in(200), training_module),
+    ("learning.quiz", "POST"): Route(
+        signed_in(303),
+        training_module,
+        lambda site: {"question-access-module-question-1": "1"},
+    ),
+    ("learning.quiz_result", "GET"): Route((302, 200, 404, 404, 404), learners_attempt),
+    ("learning.certificate", "GET"): Route(signed_in(200)),
+    ("learning.certificate", "POST"): Route(signed_in(303)),
+    ("learning.verify_certificate", "GET"): Route(200, certificate_code),
+    ("learning.revoke_certificate", "POST"): Route(
+        staff_only(303), certificate_code, lambda site: {"reason": "Issued in error"}
+    ),
+    ("learning.training", "GET"): Route(organisers(200)),
+    ("learning.export_training", "GET"): Route(organisers(200)),
 }
 
 
@@ -300,6 +342,24 @@ def site(make_community, make_event, make_user, now):
     db.session.flush()
     learner_feed = reset_feed_token(people["learner"])
     db.session.commit()
+    module = add_module("access-module", position=1, lessons=1, questions=1)
+    attempt = QuizAttempt(
+        user_id=people["learner"].id,
+        module_id=module.id,
+        module_version=module.version,
+        asked=1,
+        correct=0,
+        passed=False,
+        choices={"access-module-question-1": [3]},
+    )
+    certificate = Certificate(
+        user_id=people["learner"].id,
+        code="access-certificate",
+        name=people["learner"].name,
+        curriculum_title="Leader training",
+    )
+    db.session.add_all([attempt, certificate])
+    db.session.commit()
 
     return {
         "home": home,
@@ -311,6 +371,9 @@ def site(make_community, make_event, make_user, now):
         "registrations": registrations,
         "manage-token": tokens["confirmed"],
         "learner-feed": learner_feed,
+        "module": module,
+        "attempt": attempt,
+        "certificate": certificate,
         **people,
     }
 

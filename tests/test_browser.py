@@ -1,4 +1,5 @@
-"""The organiser's tools and the public sign-up, tried in a real headless Chromium.
+"""The organiser's tools, the public sign-up and a learner's pages, tried in a real
+headless Chromium.
 
 Chromium comes from the system's packages (``make browser``), never from a download.
 Without it the tests are skipped on a developer's machine, but fail in CI, where the
@@ -8,13 +9,17 @@ browser must be there.
 import csv
 import io
 import os
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from learning_support import add_module, right_choices, sync_shipped_curriculum
 
 from tfc_training.extensions import db
+from tfc_training.learning import services as learning_services
+from tfc_training.learning.models import QuizAttempt
 from tfc_training.registration.models import Registration
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -219,3 +224,94 @@ def test_organiser_checks_people_in_and_exports(
         "Chen Wei": True,
     }
     assert {row["Status"] for row in rows} == {"confirmed"}
+
+
+# --- A learner's pages ---------------------------------------------------------------
+
+
+@pytest.fixture
+def phone_without_javascript(chromium):
+    """A phone-sized page with JavaScript switched off."""
+    context = chromium.new_context(
+        viewport=PHONE, java_script_enabled=False, locale="en-US"
+    )
+    yield context.new_page()
+    context.close()
+
+
+def log_in(page, base_url, user):
+    """Log ``user`` in through the login form."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("E-mail").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+def sideways_overflow(page) -> int:
+    """How far the page is wider than the screen, in CSS pixels."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def test_a_lesson_and_a_quiz_on_a_phone_without_javascript(
+    phone_without_javascript, live_server, make_user, now
+):
+    """The pages fit the screen, and buttons and answers work with plain HTML."""
+    first = sync_shipped_curriculum(now)[0]
+    learner = make_user(name="Marisol Reyes", password=PASSWORD)
+    page = phone_without_javascript
+    log_in(page, live_server, learner)
+
+    page.goto(f"{live_server}/learn/")
+    assert sideways_overflow(page) == 0
+    page.locator(".next-step").get_by_role("link").click()
+    lesson_title = page.get_by_role("heading", level=1).inner_text()
+    assert sideways_overflow(page) == 0
+    page.get_by_role("button", name="Mark as done and continue").click()
+    page.wait_for_load_state()
+    assert f"“{lesson_title}” is marked as done." in page.inner_text("main")
+
+    page.goto(f"{live_server}/learn/{first.key}/quiz")
+    assert sideways_overflow(page) == 0
+    for question in page.locator("fieldset.question").all():
+        question.locator("label.answer").first.click()
+    page.get_by_role("button", name="Send my answers").click()
+    page.wait_for_load_state()
+    assert "Quiz result" in page.get_by_role("heading", level=1).inner_text()
+    assert sideways_overflow(page) == 0
+    # End this session's read transaction, whose snapshot predates the requests.
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count()).select_from(QuizAttempt)) == 1
+
+
+def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
+    """The width and height of each page of a PDF, in points."""
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    return [(float(width), float(height)) for width, height in boxes]
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_the_certificate_prints_on_one_landscape_page(
+    browser_page, live_server, make_user, now, paper
+):
+    learner = make_user(
+        name="María Guadalupe Hernández-Villaseñor de la Cruz", password=PASSWORD
+    )
+    for position in range(1, 9):
+        module = add_module(f"module-{position}", position=position)
+        for lesson in module.lessons:
+            learning_services.complete_lesson(learner, lesson, now=now)
+        learning_services.submit_quiz(learner, module, right_choices(module), now=now)
+        db.session.commit()
+    page = browser_page
+    log_in(page, live_server, learner)
+
+    page.goto(f"{live_server}/learn/certificate")
+    pdf = page.pdf(format=paper, prefer_css_page_size=True, print_background=True)
+
+    sizes = pdf_pages(pdf)
+    assert len(sizes) == 1
+    width, height = sizes[0]
+    assert width > height

@@ -8,5 +8,16 @@ from .accounts.models import Membership, User  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .communities.models import Community, Sector  # noqa: F401
 from .events.models import Event, EventLanguage, event_sector  # noqa: F401
+from .learning.models import (  # noqa: F401
+    Answer,
+    Certificate,
+    Lesson,
+    LessonCompletion,
+    Module,
+    ModuleCompletion,
+    Question,
+    QuizAttempt,
+    module_prerequisite,
+)
 from .mail.models import OutboxMessage  # noqa: F401
 from .registration.models import ManageToken, Registration  # noqa: F401

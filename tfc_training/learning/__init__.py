@@ -1,0 +1,1 @@
+"""Training for TFC leaders: the curriculum files, lessons, quizzes and certificates."""
