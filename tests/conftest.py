@@ -341,3 +341,65 @@ def smtp_server(app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
     yield server
     server.stop()
+
+
+class ASCIIOnlySMTPTestServer(SMTPTestServer):
+    """The test server without SMTPUTF8, as many servers are: it takes only
+    addresses written in ASCII."""
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(
+            _SMTPCollector(self),
+            hostname="127.0.0.1",
+            port=self.port,
+            enable_SMTPUTF8=False,
+        )
+        self._controller.start()
+
+
+@pytest.fixture
+def ascii_smtp_server(app):
+    """An SMTP server on loopback that does not offer SMTPUTF8; the app sends to it."""
+    server = ASCIIOnlySMTPTestServer(_free_port())
+    server.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def silent_smtp_server(app):
+    """A server on loopback that accepts connections and never says a word, as a
+    mail server does when it hangs; the app sends its e-mail there."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    # Waking up now and then lets the thread see that the test is over.
+    listener.settimeout(0.1)
+    held = []
+    stopping = threading.Event()
+
+    def accept():
+        while not stopping.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            held.append(connection)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=listener.getsockname()[1])
+    yield listener.getsockname()[1]
+
+    stopping.set()
+    thread.join(timeout=10)
+    listener.close()
+    for connection in held:
+        connection.close()

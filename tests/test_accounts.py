@@ -527,27 +527,51 @@ def test_password_change_refusals_name_the_problem(
     assert fresh(learner).password_hash == before
 
 
+FEED_ADDRESS = re.compile(r"http://localhost(/feeds/[A-Za-z0-9_-]+\.ics)")
+
+
+def new_feed_address(client):
+    """Press the button for a new calendar address and read it on the next page."""
+    page = text(client.post("/account/feed", follow_redirects=True))
+    return FEED_ADDRESS.search(page).group(1)
+
+
 def test_feed_address_is_shown_once_and_works(client, learner, login):
     login(client, learner)
 
-    page = text(client.post("/account/feed"))
+    address = new_feed_address(client)
 
-    address = re.search(r"http://localhost(/feeds/[A-Za-z0-9_-]+\.ics)", page).group(1)
     assert client.get(address).status_code == 200
     assert address not in text(client.get("/account/"))
 
 
+def test_new_feed_address_is_shown_after_a_redirect(client, learner, login, caplog):
+    """Reloading the page that shows it makes no new address, and no log holds it."""
+    login(client, learner)
+    caplog.set_level("DEBUG")
+
+    response = client.post("/account/feed")
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/account/#calendar"
+    stored = fresh(learner).feed_token_hash
+    address = FEED_ADDRESS.search(text(client.get("/account/"))).group(1)
+    assert not FEED_ADDRESS.search(text(client.get("/account/")))
+    assert fresh(learner).feed_token_hash == stored
+    assert client.get(address).status_code == 200
+    token = address.removeprefix("/feeds/").removesuffix(".ics")
+    assert all(token not in record.getMessage() for record in caplog.records)
+
+
 def test_new_feed_address_breaks_the_old_one(client, learner, login):
     login(client, learner)
-    first = re.search(r"/feeds/[A-Za-z0-9_-]+\.ics", text(client.post("/account/feed")))
+    first = new_feed_address(client)
 
-    second = re.search(
-        r"/feeds/[A-Za-z0-9_-]+\.ics", text(client.post("/account/feed"))
-    )
+    second = new_feed_address(client)
 
-    assert first.group(0) != second.group(0)
-    assert client.get(first.group(0)).status_code == 404
-    assert client.get(second.group(0)).status_code == 200
+    assert first != second
+    assert client.get(first).status_code == 404
+    assert client.get(second).status_code == 200
 
 
 # Forgotten passwords ------------------------------------------------------------------
@@ -776,6 +800,67 @@ def test_reset_link_goes_out_over_smtp_and_works(app, client, learner, smtp_serv
     assert login_works(app, learner, NEW_PASSWORD)
 
 
+FORGED_HOST = {"Host": "evil.example.net"}
+
+
+def test_reset_link_ignores_a_forged_host(app, client, learner, messages_to):
+    """A link to someone else's host would hand them the reset token."""
+    client.post(
+        "/password/forgot",
+        data={"email": learner.email},
+        headers=FORGED_HOST,
+        buffered=True,
+    )
+
+    [message] = messages_to(learner.email)
+    [link] = LINK.findall(message.text)
+    assert link.startswith(app.config["SITE_URL"] + "/password/reset/")
+    assert "evil" not in message.message.as_string()
+
+
+@pytest.mark.parametrize("app_config", [{"TRUSTED_HOSTS": ["localhost"]}])
+def test_trusted_hosts_refuse_a_forged_host(client, learner, messages_to):
+    response = client.post(
+        "/password/forgot",
+        data={"email": learner.email},
+        headers=FORGED_HOST,
+        buffered=True,
+    )
+
+    assert response.status_code == 400
+    assert messages_to(learner.email) == []
+    assert client.get("/password/forgot").status_code == 200
+
+
+def test_forgot_password_refuses_an_address_with_a_line_break(client, messages_to):
+    response = forgot(client, "lena@example.org\nbcc: someone@example.org")
+
+    assert response.status_code == 400
+    assert "This is not a valid e-mail address: it must be on one line." in text(
+        response
+    )
+    assert "Use letters, spaces and punctuation only." not in text(response)
+
+
+@pytest.mark.parametrize(
+    ("flow", "duration"), [("invitation", "1 week"), ("reset", "1 hour")]
+)
+def test_account_messages_say_how_long_the_link_works(
+    client, admin, learner, login, messages_to, flow, duration
+):
+    if flow == "invitation":
+        login(client, admin)
+        invite(client)
+        email = "nia@example.org"
+    else:
+        forgot(client, learner.email)
+        email = learner.email
+
+    [message] = messages_to(email)
+    assert f"The link works once, for {duration}." in " ".join(message.text.split())
+    assert f"The link works once, for {duration}." in " ".join(message.html.split())
+
+
 # Invitations --------------------------------------------------------------------------
 
 
@@ -935,7 +1020,15 @@ def test_invitation_losing_a_race_for_the_address_is_refused(
     [
         ({"role": "organiser"}, "Tick the communities this organiser will run."),
         ({"email": "nia"}, "Enter an e-mail address like name@example.org."),
+        (
+            {"email": "nia@example.org\nbcc: someone@example.org"},
+            "This is not a valid e-mail address: it must be on one line.",
+        ),
         ({"name": ""}, "Enter a name."),
+        (
+            {"name": "Nia\nNewcomer"},
+            "Write this on one line, without special characters.",
+        ),
         ({"role": "owner"}, "Not a valid choice"),
         ({"communities": ["99999"]}, "Choose communities from the list."),
     ],
@@ -959,6 +1052,45 @@ def test_new_invitation_can_be_sent(client, admin, make_user, login, links_sent_
     client.post(f"/admin/people/{invited.id}/invitation")
 
     assert len(links_sent_to(invited.email)) == 1
+
+
+def test_a_new_invitation_ends_the_link_of_the_previous_one(
+    client, admin, login, links_sent_to
+):
+    login(client, admin)
+    invite(client)
+
+    client.post(f"/admin/people/{invited_account().id}/invitation")
+
+    first, second = links_sent_to("nia@example.org")
+    client.post("/logout")
+    assert client.get(first).status_code == 404
+    assert client.get(second).status_code == 200
+
+
+def test_invitation_link_ignores_a_forged_host(app, client, admin, messages_to):
+    client.post(
+        "/login",
+        data={"email": admin.email, "password": PASSWORD},
+        headers=FORGED_HOST,
+    )
+
+    response = client.post(
+        "/admin/people/invite",
+        data={
+            "email": "nia@example.org",
+            "name": "Nia",
+            "language": "en",
+            "role": "learner",
+        },
+        headers=FORGED_HOST,
+    )
+
+    assert response.status_code == 303
+    [message] = messages_to("nia@example.org")
+    [link] = LINK.findall(message.text)
+    assert link.startswith(app.config["SITE_URL"] + "/invitations/")
+    assert "evil" not in message.message.as_string()
 
 
 def test_no_new_invitation_for_an_account_with_a_password(
@@ -1229,6 +1361,36 @@ def test_create_admin_asks_on_a_terminal(runner, monkeypatch):
     assert result.exit_code == 0, result.output
     assert NEW_PASSWORD not in result.output
     assert invited_account("staff@example.org").name == "staff"
+
+
+def test_create_admin_on_a_terminal_checks_the_length_before_asking_again(
+    runner, monkeypatch
+):
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+
+    result = runner.invoke(
+        args=["users", "create-admin", "staff@example.org"], input="short\n"
+    )
+
+    assert result.exit_code == 1
+    assert "12 to 200 characters" in result.output
+    assert "Repeat" not in result.output
+    assert count_accounts() == 0
+
+
+def test_create_admin_on_a_terminal_needs_the_same_password_twice(
+    runner, monkeypatch
+):
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+
+    result = runner.invoke(
+        args=["users", "create-admin", "staff@example.org"],
+        input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}!\n",
+    )
+
+    assert result.exit_code == 1
+    assert "The two passwords are not the same." in result.output
+    assert count_accounts() == 0
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,16 @@
 outbox keeps a message until it is delivered exactly once."""
 
 import logging
+import re
+import smtplib
 import socket
+import stat
 import threading
 from datetime import timedelta
 
 import icalendar
 import pytest
+import requests
 from mail_support import MANAGE_PATH, written_mail
 from organise_support import build_site, form_data, local, log_in
 from sqlalchemy import select, update
@@ -17,10 +21,13 @@ from tfc_training.events.formatting import format_when
 from tfc_training.events.models import Event
 from tfc_training.events.services import apply_event_changes
 from tfc_training.extensions import db
+from tfc_training.mail import delivery
 from tfc_training.mail import services as mail
 from tfc_training.mail.delivery import describe_error
+from tfc_training.mail.links import site_url_for
 from tfc_training.mail.models import OutboxMessage
 from tfc_training.registration.models import ManageToken, Registration
+from tfc_training.registration.services import cancel
 
 ANA = {
     "name": "Ana Díaz",
@@ -41,6 +48,11 @@ def sign_up(client, event, **changes):
 
 def person(number):
     return {"name": f"Person Number{number}", "email": f"person{number}@example.org"}
+
+
+def words(text):
+    """A message's text with its lines joined again, to look for a sentence in it."""
+    return " ".join(text.split())
 
 
 def outbox(**filters):
@@ -217,7 +229,7 @@ def test_cancelling_mails_a_confirmation_and_promotes_the_next_person(
     assert response.status_code == 303
     cancelled = smtp_server.to("ana@example.org")[-1]
     assert cancelled.subject == "Sign-up cancelled: Listening group"
-    assert not cancelled.calendars
+    assert "Thank you for letting us know" in words(cancelled.text)
     assert not MANAGE_PATH.search(cancelled.text)
 
     promoted = smtp_server.to("person2@example.org")[-1]
@@ -731,3 +743,491 @@ def test_account_messages_carry_their_link(app, smtp_server, send, subject):
     assert "http://127.0.0.1:5000/secret-link" in received.html
     assert "1 hour" in received.text
     assert outbox()[0].account_id == user.id
+
+
+# --- Links start with the site's address, whatever the request said ---------------
+
+FORGED_HOST = {"Host": "evil.example.net"}
+SITE_URL = "https://tfc.example.org/training"
+URL = re.compile(r"https?://[^\s\"'<>\\]+")
+
+
+def everything_readable(received):
+    """The text, the HTML and the unfolded calendar files of a message."""
+    calendars = [
+        re.sub(r"\r?\n[ \t]", "", part.get_content()) for part in received.calendars
+    ]
+    return [received.text, received.html, *calendars]
+
+
+def assert_links_on_the_site(received):
+    links = [
+        link for part in everything_readable(received) for link in URL.findall(part)
+    ]
+    assert links
+    for link in links:
+        assert link.startswith(SITE_URL + "/"), link
+    assert "evil" not in received.message.as_string()
+
+
+def notify_in_forged_request(app, notify):
+    """Queue messages as a request with a forged Host header would, and send them."""
+    with app.test_request_context("/", method="POST", headers=FORGED_HOST):
+        notify()
+        db.session.commit()
+        mail.deliver_queued()
+
+
+class TestLinksFollowTheSiteURL:
+    @pytest.fixture
+    def app_config(self):
+        return {"SITE_URL": SITE_URL}
+
+    def test_sign_up_with_a_forged_host_mails_links_to_the_site(
+        self, client, make_event, smtp_server
+    ):
+        event = make_event()
+
+        response = client.post(
+            f"/events/{event.slug}/register", data=ANA, headers=FORGED_HOST
+        )
+
+        assert response.status_code == 200
+        (received,) = smtp_server.to("ana@example.org")
+        assert received.manage_url.startswith(f"{SITE_URL}/r/")
+        assert f"{SITE_URL}/events/{event.slug}/" in received.text
+        assert_links_on_the_site(received)
+
+    @pytest.mark.parametrize(
+        "notify",
+        [
+            "manage_link",
+            "promoted",
+            "cancelled",
+            "cancelled_by_organiser",
+            "rejected",
+            "event_changed",
+            "event_cancelled",
+            "reminder",
+        ],
+    )
+    def test_no_message_takes_its_links_from_the_request(
+        self, app, client, make_event, now, smtp_server, notify
+    ):
+        event = make_event(starts_at=now + timedelta(hours=30))
+        sign_up(client, event)
+        smtp_server.received.clear()
+        registration = registration_of("ana@example.org")
+        actions = {
+            "manage_link": lambda: mail.notify_manage_link(registration),
+            "promoted": lambda: mail.notify_promoted(registration),
+            "cancelled": lambda: cancel(registration, now=now, notify=True),
+            "cancelled_by_organiser": lambda: cancel(
+                registration, now=now, notify=True, by_organiser=True
+            ),
+            "rejected": lambda: mail.notify_rejected(registration),
+            "event_changed": lambda: mail.notify_event_changed(
+                event, move(event, venue_name="Library")
+            ),
+            "event_cancelled": lambda: mail.notify_event_cancelled(event),
+            "reminder": lambda: mail.queue_reminders(now=now),
+        }
+
+        notify_in_forged_request(app, actions[notify])
+
+        (received,) = smtp_server.to("ana@example.org")
+        assert_links_on_the_site(received)
+
+    @pytest.mark.parametrize("send", [mail.send_invitation, mail.send_password_reset])
+    def test_account_links_built_by_the_mail_package_ignore_the_host(
+        self, app, smtp_server, send
+    ):
+        user = User(email="olivia@example.org", name="Olivia", language="en")
+        db.session.add(user)
+        db.session.flush()
+
+        notify_in_forged_request(
+            app, lambda: send(user, site_url_for("accounts.login"))
+        )
+
+        (received,) = smtp_server.to("olivia@example.org")
+        assert_links_on_the_site(received)
+
+
+# --- Calendar files ----------------------------------------------------------------
+
+
+def the_event(received):
+    """The one event of a message's calendar file, and the file's method."""
+    calendar, method = calendar_of(received)
+    (component,) = calendar.walk("VEVENT")
+    return component, method
+
+
+def mailto(component, name):
+    value = component.get(name)
+    return str(value) if value is not None else None
+
+
+def test_a_place_is_published_without_organizer_or_attendee(
+    client, make_event, smtp_server
+):
+    sign_up(client, make_event())
+
+    component, method = the_event(smtp_server.to("ana@example.org")[0])
+
+    assert method == "PUBLISH"
+    assert component["STATUS"] == "CONFIRMED"
+    assert mailto(component, "ORGANIZER") is None
+    assert mailto(component, "ATTENDEE") is None
+
+
+def test_a_turn_on_the_waiting_list_is_tentative(client, make_event, smtp_server):
+    event = make_event(capacity=1)
+    sign_up(client, event, **person(1))
+
+    sign_up(client, event)
+
+    component, method = the_event(smtp_server.to("ana@example.org")[0])
+    assert method == "PUBLISH"
+    assert component["STATUS"] == "TENTATIVE"
+
+
+def test_a_mailed_calendar_is_stamped_when_it_is_written(
+    client, make_event, now, smtp_server
+):
+    """Not with the event's last change: a confirmed place after a tentative one,
+    of the same revision, must look newer to the calendar that has the first."""
+    event = make_event(capacity=1, updated_at=now - timedelta(days=1))
+    sign_up(client, event, **person(1))
+    sign_up(client, event)
+    (first,) = smtp_server.to("person1@example.org")
+
+    client.post(f"{first.manage_path}/cancel")
+
+    promoted = smtp_server.to("ana@example.org")[-1]
+    component, _ = the_event(promoted)
+    assert component["STATUS"] == "CONFIRMED"
+    assert component["DTSTAMP"].dt > now - timedelta(hours=1)
+    assert component["LAST-MODIFIED"].dt == now - timedelta(days=1)
+
+
+def test_cancelling_mails_a_calendar_that_drops_the_event(
+    app, client, make_event, smtp_server
+):
+    event = make_event(title="Listening group")
+    sign_up(client, event)
+    (ana,) = smtp_server.to("ana@example.org")
+
+    client.post(f"{ana.manage_path}/cancel")
+
+    component, method = the_event(smtp_server.to("ana@example.org")[-1])
+    assert method == "CANCEL"
+    assert component["STATUS"] == "CANCELLED"
+    assert component["UID"] == f"event-{event.id}@tfc.test"
+    assert component["SEQUENCE"] == event.sequence + 1
+    assert mailto(component, "ORGANIZER") == "mailto:no-reply@tfc-training.localhost"
+    assert mailto(component, "ATTENDEE") == "mailto:ana@example.org"
+
+
+@pytest.mark.parametrize("status", ["confirmed", "waitlisted", "pending"])
+def test_a_change_mails_a_calendar_that_fits_the_standing(
+    client, make_event, smtp_server, status
+):
+    event = make_event(capacity=1, requires_approval=status == "pending")
+    if status == "waitlisted":
+        sign_up(client, event, **person(1))
+    sign_up(client, event)
+    smtp_server.received.clear()
+    event = db.session.get(Event, event.id)
+
+    mail.notify_event_changed(event, move(event, venue_name="Library"))
+    db.session.commit()
+    mail.deliver_queued()
+
+    (received,) = smtp_server.to("ana@example.org")
+    if status == "pending":
+        assert not received.calendars
+        assert "calendar file" not in words(received.text)
+        return
+    component, method = the_event(received)
+    assert method == "REQUEST"
+    assert (
+        component["STATUS"]
+        == {"confirmed": "CONFIRMED", "waitlisted": "TENTATIVE"}[status]
+    )
+    assert mailto(component, "ORGANIZER") == "mailto:no-reply@tfc-training.localhost"
+    assert mailto(component, "ATTENDEE") == "mailto:ana@example.org"
+
+
+@pytest.mark.parametrize("requires_approval", [False, True], ids=["place", "pending"])
+def test_a_cancelled_event_drops_from_the_calendars_that_had_it(
+    client, make_event, smtp_server, requires_approval
+):
+    event = make_event(requires_approval=requires_approval)
+    sign_up(client, event)
+    smtp_server.received.clear()
+    event = db.session.get(Event, event.id)
+    apply_event_changes(event, {"status": "cancelled"})
+    db.session.flush()
+
+    mail.notify_event_cancelled(event)
+    db.session.commit()
+    mail.deliver_queued()
+
+    (received,) = smtp_server.to("ana@example.org")
+    if requires_approval:
+        assert not received.calendars
+        assert "calendar file" not in words(received.text)
+    else:
+        component, method = the_event(received)
+        assert method == "CANCEL"
+        assert mailto(component, "ATTENDEE") == "mailto:ana@example.org"
+
+
+# --- Cancelled by the organisers, and rejected requests ----------------------------
+
+
+def test_a_cancellation_by_the_organisers_says_so(client, make_event, now, smtp_server):
+    event = make_event(title="Listening group")
+    sign_up(client, event)
+    smtp_server.received.clear()
+
+    cancel(registration_of("ana@example.org"), now=now, notify=True, by_organiser=True)
+    db.session.commit()
+    mail.deliver_queued()
+
+    (received,) = smtp_server.to("ana@example.org")
+    assert "The organisers of Listening group have cancelled your sign-up." in words(
+        received.text
+    )
+    assert "Thank you for letting us know" not in words(received.text)
+    _, method = the_event(received)
+    assert method == "CANCEL"
+    assert outbox()[-1].kind == "cancelled-by-organiser"
+
+
+def test_a_cancelled_request_awaiting_approval_has_no_calendar(
+    client, make_event, smtp_server
+):
+    event = make_event(requires_approval=True)
+    sign_up(client, event)
+    (ana,) = smtp_server.to("ana@example.org")
+
+    client.post(f"{ana.manage_path}/cancel")
+
+    cancelled = smtp_server.to("ana@example.org")[-1]
+    assert cancelled.subject.startswith("Sign-up cancelled")
+    assert not cancelled.calendars
+
+
+def test_a_rejected_request_is_told_once(client, make_event, now, smtp_server):
+    event = make_event(title="Listening group", requires_approval=True)
+    sign_up(client, event)
+    smtp_server.received.clear()
+    registration = registration_of("ana@example.org")
+    registration.status = "rejected"
+    db.session.flush()
+
+    mail.notify_rejected(registration)
+    mail.notify_rejected(registration)
+    db.session.commit()
+    mail.deliver_queued()
+
+    (received,) = smtp_server.to("ana@example.org")
+    assert received.subject == "Not confirmed: Listening group"
+    assert "could not confirm your sign-up" in words(received.text)
+    assert not received.calendars
+    assert not MANAGE_PATH.search(received.text)
+
+
+# --- A slow or silent mail server --------------------------------------------------
+
+
+def test_no_transaction_is_open_while_the_server_is_talked_to(
+    client, make_event, smtp_server, monkeypatch
+):
+    seen = []
+    send_message = smtplib.SMTP.send_message
+
+    def watched(self, *args, **kwargs):
+        seen.append(db.session().in_transaction())
+        return send_message(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "send_message", watched)
+
+    sign_up(client, make_event())
+
+    assert seen == [False]
+    assert smtp_server.to("ana@example.org")
+
+
+class TestSilentServer:
+    @pytest.fixture
+    def app_config(self):
+        # Waiting for the lock gives up sooner than the server is waited for, so a
+        # sign-up that had to wait for another's mail would fail.
+        return {"SQLITE_BUSY_TIMEOUT": 1, "MAIL_TIMEOUT": 2}
+
+    PEOPLE = 8
+
+    @pytest.mark.slow
+    def test_simultaneous_sign_ups_never_wait_for_each_others_mail(
+        self, live_server, make_event, silent_smtp_server
+    ):
+        event = make_event()
+        url = f"{live_server}/events/{event.slug}/register"
+        barrier = threading.Barrier(self.PEOPLE)
+        answers = {}
+
+        def sign_up_over_http(number):
+            session = requests.Session()
+            session.trust_env = False  # Loopback only: never through a proxy.
+            barrier.wait()
+            answer = session.post(url, data={**ANA, **person(number)})
+            answers[number] = answer.status_code
+
+        threads = [
+            threading.Thread(target=sign_up_over_http, args=(number,))
+            for number in range(self.PEOPLE)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert sorted(answers.values()) == [200] * self.PEOPLE
+        db.session.rollback()
+        saved = db.session.scalars(
+            select(Registration.email).where(Registration.event.has(slug=event.slug))
+        ).all()
+        assert sorted(saved) == sorted(
+            f"person{n}@example.org" for n in range(self.PEOPLE)
+        )
+        messages = outbox()
+        assert len(messages) == self.PEOPLE
+        for message in messages:
+            assert message.sent_at is None
+            assert message.attempts == 1
+            assert message.claimed_until is None
+            assert "timed out" in message.last_error
+
+
+def test_a_message_claimed_by_another_sender_is_left_to_it(
+    client, runner, make_event, smtp_server, now
+):
+    smtp_server.stop()
+    sign_up(client, make_event())
+    smtp_server.start()
+    (message,) = outbox()
+    message.claimed_until = now + timedelta(minutes=5)
+    db.session.commit()
+
+    result = runner.invoke(args=["mail", "flush"])
+
+    assert "0 sent, 0 failed." in result.output
+    assert smtp_server.received == []
+
+
+def test_a_lease_left_by_a_sender_that_died_runs_out(
+    client, runner, make_event, smtp_server, now
+):
+    smtp_server.stop()
+    sign_up(client, make_event())
+    smtp_server.start()
+    (message,) = outbox()
+    message.claimed_until = now - timedelta(seconds=1)
+    db.session.commit()
+
+    result = runner.invoke(args=["mail", "flush"])
+
+    assert "1 sent, 0 failed." in result.output
+    assert len(smtp_server.to("ana@example.org")) == 1
+    (message,) = outbox()
+    assert message.claimed_until is None
+
+
+def test_a_sender_stops_before_its_lease_could_run_out(
+    client, make_event, smtp_server, monkeypatch
+):
+    """Rather than risk sending a message another sender may have claimed since."""
+    smtp_server.stop()
+    sign_up(client, make_event())
+    smtp_server.start()
+    monkeypatch.setattr(delivery, "lease_length", lambda count: timedelta(0))
+
+    report = mail.flush_outbox()
+
+    assert (report.sent, report.failed) == (0, 0)
+    assert smtp_server.received == []
+    (message,) = outbox()
+    assert message.sent_at is None
+    assert message.attempts == 1
+    assert message.claimed_until is None
+
+
+# --- International addresses -------------------------------------------------------
+
+
+def test_an_international_domain_is_sent_to_in_ascii(
+    client, make_event, ascii_smtp_server
+):
+    sign_up(client, make_event(), email="user@exämple.org")
+
+    assert registration_of("user@exämple.org") is not None
+    (received,) = ascii_smtp_server.received
+    assert received.recipients == ["user@xn--exmple-cua.org"]
+    assert str(received.message["To"]) == "user@xn--exmple-cua.org"
+
+
+def test_an_international_name_waits_with_a_clear_reason_without_smtputf8(
+    client, make_event, ascii_smtp_server
+):
+    response = sign_up(client, make_event(), email="üser@example.org")
+
+    assert "You have a place at this event." in response.get_data(as_text=True)
+    assert registration_of("üser@example.org").status == "confirmed"
+    assert ascii_smtp_server.received == []
+    (message,) = outbox()
+    assert message.sent_at is None
+    assert message.last_error.startswith("SMTPUTF8Unavailable:")
+    assert "does not offer SMTPUTF8" in message.last_error
+
+
+def test_an_international_name_is_sent_with_smtputf8_when_offered(
+    client, make_event, smtp_server
+):
+    """The usual test server offers SMTPUTF8."""
+    sign_up(client, make_event(), email="üser@exämple.org")
+
+    (received,) = smtp_server.received
+    assert received.recipients == ["üser@xn--exmple-cua.org"]
+    assert "Hello Ana Díaz," in received.text
+
+
+def test_an_international_name_is_written_to_a_file(client, make_event, mail_folder):
+    sign_up(client, make_event(), email="üser@example.org")
+
+    (written,) = written_mail(mail_folder)
+    assert written.recipients == ["üser@example.org"]
+    assert "Hello Ana Díaz," in written.text
+
+
+# --- Files ----------------------------------------------------------------------------
+
+
+def test_mail_files_are_readable_by_their_owner_only(client, make_event, mail_folder):
+    sign_up(client, make_event())
+
+    (path,) = mail_folder.glob("*.eml")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(mail_folder.stat().st_mode) == 0o700
+
+
+def test_a_mail_folder_open_to_others_is_closed(client, make_event, mail_folder):
+    mail_folder.mkdir(mode=0o755)
+    mail_folder.chmod(0o755)
+
+    sign_up(client, make_event())
+
+    assert stat.S_IMODE(mail_folder.stat().st_mode) == 0o700

@@ -440,14 +440,15 @@ def test_sign_up_refused_when_the_event_closes_after_the_form_check(
 
 # --- Invalid input --------------------------------------------------------------
 
+ONE_LINE = "Write this on one line, without special characters."
 
 INVALID = [
     ("name", {"name": ""}, "Enter your name."),
     ("name", {"name": "   "}, "Enter your name."),
     ("name", {"name": "A" * 121}, "Use at most 120 characters."),
-    ("name", {"name": "Ana\x00Díaz"}, "Use letters, spaces and punctuation only."),
-    ("name", {"name": "Ana\x1b[31m"}, "Use letters, spaces and punctuation only."),
-    ("name", {"name": "Ana\nDíaz"}, "Use letters, spaces and punctuation only."),
+    ("name", {"name": "Ana\x00Díaz"}, ONE_LINE),
+    ("name", {"name": "Ana\x1b[31m"}, ONE_LINE),
+    ("name", {"name": "Ana\nDíaz"}, ONE_LINE),
     ("email", {"email": ""}, "Enter your e-mail address."),
     ("email", {"email": "not-an-address"}, "Enter an e-mail address like"),
     ("email", {"email": "ana@@example.org"}, "Enter an e-mail address like"),

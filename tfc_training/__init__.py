@@ -5,6 +5,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context, request
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as default_config
@@ -33,14 +34,27 @@ class Application(Flask):
 
         Commands run by cron (reminders, retried e-mail) have no request to take the
         site's address from. ``SERVER_NAME``, when set, keeps its usual meaning.
+
+        A request whose Host is not in ``TRUSTED_HOSTS`` is answered with 400; the
+        error page still needs links, so they are built from ``SITE_URL`` too.
         """
         site_url = self.config.get("SITE_URL")
         if request is None and self.config["SERVER_NAME"] is None and site_url:
-            parts = urlsplit(site_url)
-            return self.url_map.bind(
-                parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
-            )
-        return super().create_url_adapter(request)
+            return self._site_url_adapter(site_url)
+
+        try:
+            return super().create_url_adapter(request)
+        except SecurityError as untrusted:
+            if request is None or not site_url:
+                raise
+            request.routing_exception = untrusted
+            return self._site_url_adapter(site_url)
+
+    def _site_url_adapter(self, site_url):
+        parts = urlsplit(site_url)
+        return self.url_map.bind(
+            parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
+        )
 
 
 class ConfigurationError(RuntimeError):

@@ -50,9 +50,10 @@ DEFAULT_TIMEZONE = "America/Los_Angeles"
 #: biggest thing anyone sends.
 MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 
-#: The site's public address, such as ``https://events.example.org``: links in
-#: e-mail sent from the command line (reminders, retries) start with it, since no
-#: request is there to tell. Empty leaves it to Flask's ``SERVER_NAME``.
+#: The site's public address, such as ``https://events.example.org``: every link in
+#: e-mail starts with it, never with the Host header of the request that caused the
+#: message, and so do links built by commands run from cron. Empty leaves it to
+#: Flask's ``SERVER_NAME``.
 SITE_URL = "http://127.0.0.1:5000"
 
 #: SMTP server for outgoing e-mail. Empty writes each message as an ``.eml`` file

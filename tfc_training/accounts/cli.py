@@ -58,11 +58,7 @@ def create_admin_command(email, name):
 
 
 def _read_password() -> str:
-    if has_terminal():
-        password = click.prompt(
-            _("Password"), hide_input=True, confirmation_prompt=True
-        )
-    else:
+    if not has_terminal():
         password = os.environ.get(PASSWORD_VARIABLE)
         if not password:
             raise click.ClickException(
@@ -72,7 +68,20 @@ def _read_password() -> str:
                     variable=PASSWORD_VARIABLE,
                 )
             )
+        _check_length(password)
+        return password
 
+    # The length is checked before the password is asked for again, so that nobody
+    # types a password twice only to learn that it was too short.
+    password = click.prompt(_("Password"), hide_input=True)
+    _check_length(password)
+    again = click.prompt(_("Repeat the password"), hide_input=True)
+    if again != password:
+        raise click.ClickException(_("The two passwords are not the same."))
+    return password
+
+
+def _check_length(password: str) -> None:
     if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
         raise click.ClickException(
             _(
@@ -81,4 +90,3 @@ def _read_password() -> str:
                 max=PASSWORD_MAX_LENGTH,
             )
         )
-    return password

@@ -1,7 +1,5 @@
 """Forms for logging in, passwords, invitations and an admin's changes to people."""
 
-import unicodedata
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -26,6 +24,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..plain_text import has_control_characters
 from ..registration.forms import EMAIL_MAX, NAME_MAX
 from ..registration.services import normalise_email
 from ..vocabulary import LANGUAGES
@@ -41,8 +40,17 @@ def _normalise_email(value):
 
 
 def _single_line(form, field):
-    if field.data and any(unicodedata.category(c) == "Cc" for c in field.data):
-        raise ValidationError(_l("Use letters, spaces and punctuation only."))
+    if field.data and has_control_characters(field.data):
+        raise ValidationError(_l("Write this on one line, without special characters."))
+
+
+def _one_line_address(form, field):
+    # A line break inside an address is what header injection looks like; the
+    # person is simply told that this is not an address.
+    if field.data and has_control_characters(field.data):
+        raise StopValidation(
+            _l("This is not a valid e-mail address: it must be on one line.")
+        )
 
 
 def _email_field(label):
@@ -51,6 +59,7 @@ def _email_field(label):
         filters=[_normalise_email],
         validators=[
             DataRequired(_l("Enter an e-mail address.")),
+            _one_line_address,
             Length(
                 max=EMAIL_MAX,
                 message=_l(

@@ -8,21 +8,22 @@ delivers them after its commit.
 import logging
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
-from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..communities.models import Community
+from ..database import utcnow
 from ..extensions import db
+from ..mail.links import site_url_for
 from ..mail.services import send_invitation, send_password_reset
 from ..registration.services import normalise_email
 from .models import Membership, User
-from .tokens import make_token
+from .tokens import INVITATION_MAX_AGE, PASSWORD_RESET_MAX_AGE, make_token
 
 logger = logging.getLogger(__name__)
 
@@ -147,18 +148,29 @@ def invite(
 
 
 def send_invitation_link(user: User) -> None:
-    """Queue a message with a fresh invitation link for an account without a password."""
+    """Queue a message with a fresh invitation link for an account without a password.
+
+    The links of earlier invitations stop working. Like every link in e-mail, it
+    starts with ``SITE_URL``, never with the host a request named.
+    """
+    user.invited_at = utcnow()
+    db.session.flush()
+
     token = make_token(user, "invitation")
     send_invitation(
-        user, url_for("accounts.accept_invitation", token=token, _external=True)
+        user,
+        site_url_for("accounts.accept_invitation", token=token),
+        valid_for=timedelta(seconds=INVITATION_MAX_AGE),
     )
 
 
 def send_reset_link(user: User) -> None:
-    """Queue a message with a fresh password reset link."""
+    """Queue a message with a fresh password reset link, starting with ``SITE_URL``."""
     token = make_token(user, "password-reset")
     send_password_reset(
-        user, url_for("accounts.reset_password", token=token, _external=True)
+        user,
+        site_url_for("accounts.reset_password", token=token),
+        valid_for=timedelta(seconds=PASSWORD_RESET_MAX_AGE),
     )
 
 

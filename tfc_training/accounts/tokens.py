@@ -2,8 +2,10 @@
 
 A link carries the account id and a fingerprint of the account's password hash, and
 is signed with the app's secret key. Setting a password changes the hash, so every
-link issued before stops working: each link can be used once. The signature also
-carries the time it was made, which bounds how long a link lives.
+link issued before stops working: each link can be used once. An account still
+waiting for its first password has no hash; its fingerprint is that of the time of
+its latest invitation, so that sending a new invitation ends the old link. The
+signature also carries the time it was made, which bounds how long a link lives.
 """
 
 import hashlib
@@ -28,8 +30,15 @@ _PURPOSES = {
 
 
 def password_fingerprint(user: User) -> str:
-    """A short digest of the password hash that changes whenever the password does."""
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+    """A short digest of the password hash that changes whenever the password does,
+    and, for an account without a password, with each new invitation."""
+    if user.password_hash is not None:
+        basis = user.password_hash
+    elif user.invited_at is not None:
+        basis = f"invited {user.invited_at.isoformat()}"
+    else:
+        basis = ""
+    return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:

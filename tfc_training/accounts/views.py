@@ -66,6 +66,10 @@ bp = Blueprint("accounts", __name__)
 #: Session key holding the fingerprint of the password the session was opened with.
 SESSION_PASSWORD_KEY = "account_password"
 
+#: Session key holding a new personal feed secret until the account page shows it,
+#: once: only its hash is stored anywhere else.
+NEW_FEED_TOKEN_KEY = "new_feed_token"
+
 
 @bp.record_once
 def configure_login(state):
@@ -172,8 +176,13 @@ def logout():
 @bp.get("/account/")
 @login_required
 def account():
-    """The person's roles, communities, password and personal calendar address."""
-    return _account_page(ChangePasswordForm())
+    """The person's roles, communities, password and personal calendar address.
+
+    A calendar address made just before is shown this once.
+    """
+    return _account_page(
+        ChangePasswordForm(), feed_token=session.pop(NEW_FEED_TOKEN_KEY, None)
+    )
 
 
 @bp.post("/account/password")
@@ -199,13 +208,17 @@ def change_password():
 @bp.post("/account/feed")
 @login_required
 def reset_feed():
-    """Make a new personal calendar address and show it once."""
+    """Make a new personal calendar address, then show it once on the account page.
+
+    Redirecting means that reloading the page shows it rather than making another.
+    """
     if not ButtonForm().validate_on_submit():
         abort(400)
 
     token = reset_feed_token(current_user)
     db.session.commit()
-    return _account_page(ChangePasswordForm(formdata=None), feed_token=token)
+    session[NEW_FEED_TOKEN_KEY] = token
+    return redirect(url_for(".account", _anchor="calendar"), code=303)
 
 
 # Forgotten passwords and invitations ------------------------------------------------

@@ -2,11 +2,12 @@
 
 The builder is a pure function of the events it is given: it reads no clock, so a
 feed whose events have not changed comes out byte for byte the same, and its ETag
-with it. Nothing about the people who signed up is ever written.
+with it. Nothing about the people who signed up is ever written, except the
+reader's own address in a calendar e-mailed to them.
 """
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,11 @@ def build_calendar(
     *,
     method: str | None = None,
     withdrawn: Mapping[int, datetime] | None = None,
+    tentative: bool = False,
+    organizer: str | None = None,
+    attendee: str | None = None,
+    page_url: Callable[[Event], str] | None = None,
+    stamp: datetime | None = None,
 ) -> bytes:
     """Write ``events`` as one iCalendar object named ``name``, in UTF-8 bytes.
 
@@ -47,9 +53,22 @@ def build_calendar(
     :param withdrawn: for a personal calendar, the ids of events its reader is no
         longer signed up for, each with the moment they left. Such an event is
         written as cancelled, one revision later, so that their calendar drops it.
+    :param tentative: write published events as ``TENTATIVE``, for a reader who is
+        on the waiting list.
+    :param organizer: the address a message comes from, and ``attendee`` the one it
+        goes to: RFC 5546 wants both in a ``REQUEST`` or a ``CANCEL``. They are the
+        only addresses ever written, and only when a message's sender gives them.
+    :param page_url: builds the address of an event's page; by default the address
+        the current request came to, or ``SITE_URL`` without one.
+    :param stamp: when a calendar sent as a message was written, its DTSTAMP (RFC
+        5545, 3.8.7.2); by default each event's last change, as feeds want. A
+        later stamp lets a calendar take a new copy of the same revision, such as
+        a confirmed place after a tentative one.
     :raise ValueError: for a draft event, which is never published anywhere.
     """
     withdrawn = withdrawn or {}
+    people = _people(organizer, attendee)
+    page_url = page_url or _page_url
     calendar = icalendar.Calendar()
     calendar.add("VERSION", "2.0")
     calendar.add("PRODID", PRODID)
@@ -66,7 +85,15 @@ def build_calendar(
 
     years_by_zone: dict[str, set[int]] = {}
     components = [
-        _event_component(event, years_by_zone, withdrawn.get(event.id))
+        _event_component(
+            event,
+            years_by_zone,
+            withdrawn.get(event.id),
+            tentative=tentative,
+            people=people,
+            page=page_url(event),
+            stamp=stamp,
+        )
         for event in events
     ]
 
@@ -138,21 +165,50 @@ def _last_change(event: Event, left_at: datetime | None) -> datetime:
     return max(event.updated_at, left_at)
 
 
+def _page_url(event: Event) -> str:
+    return url_for("events.detail", slug=event.slug, _external=True)
+
+
+def _people(organizer: str | None, attendee: str | None) -> list[tuple[str, object]]:
+    """The ORGANIZER and ATTENDEE properties of a calendar sent to one person."""
+    people = []
+    if organizer:
+        address = icalendar.vCalAddress(f"mailto:{organizer}")
+        address.params["CN"] = icalendar.vText(current_app.config["SITE_NAME"])
+        people.append(("ORGANIZER", address))
+    if attendee:
+        address = icalendar.vCalAddress(f"mailto:{attendee}")
+        address.params["ROLE"] = "REQ-PARTICIPANT"
+        # Replies go nowhere: the sign-up itself is changed on the site.
+        address.params["RSVP"] = "FALSE"
+        people.append(("ATTENDEE", address))
+    return people
+
+
 def _event_component(
-    event: Event, years_by_zone: dict[str, set[int]], left_at: datetime | None = None
+    event: Event,
+    years_by_zone: dict[str, set[int]],
+    left_at: datetime | None = None,
+    *,
+    tentative: bool = False,
+    people: Sequence[tuple[str, object]] = (),
+    page: str,
+    stamp: datetime | None = None,
 ):
     if event.status not in _STATUSES:
         raise ValueError(f"event {event.id} is a {event.status}, not for a calendar")
 
-    page = url_for("events.detail", slug=event.slug, _external=True)
     changed = _last_change(event, left_at)
     component = icalendar.Event()
     component.add("UID", event_uid(event))
-    component.add("DTSTAMP", changed)
+    component.add("DTSTAMP", stamp or changed)
     component.add("LAST-MODIFIED", changed)
     if left_at is None:
+        status = _STATUSES[event.status]
+        if tentative and status == "CONFIRMED":
+            status = "TENTATIVE"
         component.add("SEQUENCE", event.sequence)
-        component.add("STATUS", _STATUSES[event.status])
+        component.add("STATUS", status)
     else:
         component.add("SEQUENCE", event.sequence + 1)
         component.add("STATUS", "CANCELLED")
@@ -161,6 +217,8 @@ def _event_component(
     component.add("LOCATION", _location(event))
     component.add("URL", page)
     component.add("CATEGORIES", [event.type_label, *(s.label for s in event.sectors)])
+    for name, address in people:
+        component.add(name, address)
 
     if event.all_day:
         component.add("DTSTART", event.start_date)

@@ -39,8 +39,8 @@ def message_locale(language: str | None) -> str:
 def writing_for(language: str | None) -> Iterator[None]:
     """Render templates, subjects and dates for a reader preferring ``language``.
 
-    Links come out absolute either way: during a request they start with the address
-    the request came to, and without one (a command run by cron) with ``SITE_URL``.
+    Build every link the message holds with :func:`~.links.site_url_for`: it starts
+    with ``SITE_URL``, during a request as in a command run by cron.
     """
     with force_locale(message_locale(language)):
         yield

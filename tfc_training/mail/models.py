@@ -43,6 +43,9 @@ class OutboxMessage(db.Model):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The technical reason of the last failure; never holds personal data.
     last_error: Mapped[str | None] = mapped_column(String(300))
+    #: While set and in the future, a sender has claimed the message and is sending
+    #: it: others pass it by. A sender that dies leaves it to run out.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.kind}>"

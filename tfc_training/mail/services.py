@@ -7,15 +7,23 @@ a change is never lost because the mail server was down: ``mail flush`` retries.
 
 Messages go to the address on file in the reader's language (when the interface is
 translated into it). A message that lets its reader act on their sign-up carries a
-link of its own, minted for it; only the hash of that link is kept.
+link of its own, minted for it; only the hash of that link is kept. Every link
+starts with ``SITE_URL`` (see :mod:`.links`), whatever the request said its host was.
+
+A calendar file goes with the messages about a place or a turn on the waiting list
+(``TENTATIVE`` for the latter), never with those about a request awaiting approval,
+which holds neither. Files that ask a calendar to change or drop the event
+(``REQUEST``, ``CANCEL``) name the sender as ORGANIZER and the reader as ATTENDEE,
+as RFC 5546 wants.
 """
 
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from babel.dates import format_timedelta
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
@@ -31,6 +39,7 @@ from ..registration.queries import waiting_position
 from ..registration.tokens import issue_manage_token
 from .composing import already_queued, queue_message, take_queued_ids, writing_for
 from .delivery import DeliveryReport, deliver
+from .links import site_url_for
 from .models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -58,8 +67,7 @@ def notify_signup(registration: Registration) -> OutboxMessage | None:
         return None
 
     event = registration.event
-    # A request awaiting approval holds no place yet, so nothing for a calendar.
-    method = "PUBLISH" if registration.status != "pending" else None
+    method = _method_for(registration, "PUBLISH")
     with writing_for(registration.language):
         if registration.status == "confirmed":
             subject = _("You have a place: %(title)s", title=event.title)
@@ -117,15 +125,50 @@ def notify_promoted(registration: Registration) -> OutboxMessage | None:
         )
 
 
-def notify_cancelled(registration: Registration) -> OutboxMessage | None:
-    """Confirm to the registrant that their sign-up is cancelled."""
+def notify_cancelled(
+    registration: Registration,
+    *,
+    by_organiser: bool = False,
+    with_calendar: bool = True,
+) -> OutboxMessage | None:
+    """Tell the registrant that their sign-up is cancelled: confirm it when they
+    cancelled, say so when the organisers did (``by_organiser``).
+
+    The message carries a calendar file (``METHOD:CANCEL``) that drops the event
+    from the reader's calendar, unless ``with_calendar`` is false: a request that
+    was awaiting approval never had a calendar file to drop.
+    """
     if not _reachable(registration):
         return None
 
+    kind = "cancelled-by-organiser" if by_organiser else "cancelled"
     with writing_for(registration.language):
         subject = _("Sign-up cancelled: %(title)s", title=registration.event.title)
         return _queue_for_registration(
-            "cancelled", registration, subject=subject, with_link=False
+            kind,
+            registration,
+            subject=subject,
+            method="CANCEL" if with_calendar else None,
+            withdrawn=True,
+            with_link=False,
+        )
+
+
+def notify_rejected(registration: Registration) -> OutboxMessage | None:
+    """Tell someone whose request awaited approval that the organisers declined it.
+
+    A registration is rejected only once, so this e-mails it only once.
+    """
+    if not _reachable(registration):
+        return None
+
+    key = f"rejected:{registration.id}"
+    if already_queued(key):
+        return None
+    with writing_for(registration.language):
+        subject = _("Not confirmed: %(title)s", title=registration.event.title)
+        return _queue_for_registration(
+            "rejected", registration, subject=subject, dedupe_key=key, with_link=False
         )
 
 
@@ -136,8 +179,9 @@ def notify_event_changed(event: Event, changes: Mapping) -> int:
     ``timezone``, ``venue_name``, ``venue_address``, ``online_url``, ``title``) to
     its ``(old, new)`` values; the message shows what it was and what it is now.
     Call it after the change, with the event's ``sequence`` raised: the attached
-    calendar (``METHOD:REQUEST``) replaces the copy in the reader's calendar.
-    Returns the number of messages queued.
+    calendar (``METHOD:REQUEST``) replaces the copy in the reader's calendar. People
+    awaiting approval get the message without one. Returns the number of messages
+    queued.
     """
     queued = 0
     for registration in _active_registrants(event):
@@ -150,7 +194,7 @@ def notify_event_changed(event: Event, changes: Mapping) -> int:
                 "event-changed",
                 registration,
                 subject=subject,
-                method="REQUEST",
+                method=_method_for(registration, "REQUEST"),
                 dedupe_key=key,
                 changes=_describe_changes(event, changes),
             )
@@ -161,7 +205,8 @@ def notify_event_changed(event: Event, changes: Mapping) -> int:
 
 def notify_event_cancelled(event: Event) -> int:
     """Tell every active registrant that the event is cancelled, with a calendar
-    file (``METHOD:CANCEL``) that removes it. Returns the number of messages queued."""
+    file (``METHOD:CANCEL``) that removes it for those who had one. Returns the
+    number of messages queued."""
     queued = 0
     for registration in _active_registrants(event):
         key = f"event-cancelled:{registration.id}"
@@ -173,7 +218,7 @@ def notify_event_cancelled(event: Event) -> int:
                 "event-cancelled",
                 registration,
                 subject=subject,
-                method="CANCEL",
+                method=_method_for(registration, "CANCEL"),
                 dedupe_key=key,
                 with_link=False,
             )
@@ -236,7 +281,11 @@ def forget_messages(registration: Registration) -> int:
 def send_invitation(
     user: User, link: str, *, valid_for: timedelta | None = None
 ) -> OutboxMessage:
-    """Queue the invitation that lets ``user`` choose a password at ``link``."""
+    """Queue the invitation that lets ``user`` choose a password at ``link``.
+
+    Build ``link`` with :func:`~.links.site_url_for`, never from the request; the
+    message says how long it works when ``valid_for`` is given.
+    """
     with writing_for(user.language):
         subject = _("Your invitation to %(site)s", site=current_app.config["SITE_NAME"])
         return _queue_for_account("invitation", user, subject, link, valid_for)
@@ -245,7 +294,10 @@ def send_invitation(
 def send_password_reset(
     user: User, link: str, *, valid_for: timedelta | None = None
 ) -> OutboxMessage:
-    """Queue the message that lets ``user`` choose a new password at ``link``."""
+    """Queue the message that lets ``user`` choose a new password at ``link``.
+
+    Build ``link`` with :func:`~.links.site_url_for`, never from the request.
+    """
     with writing_for(user.language):
         subject = _(
             "Reset your password for %(site)s", site=current_app.config["SITE_NAME"]
@@ -303,38 +355,48 @@ def _active_registrants(event: Event) -> list[Registration]:
     return [registration for registration in registrations if _reachable(registration)]
 
 
+def _method_for(registration: Registration, method: str) -> str | None:
+    # A request awaiting approval holds no place yet, so nothing for a calendar.
+    return None if registration.status == "pending" else method
+
+
 def _queue_for_registration(
     kind: str,
     registration: Registration,
     *,
     subject: str,
     method: str | None = None,
+    withdrawn: bool = False,
     dedupe_key: str | None = None,
     with_link: bool = True,
     **extra,
 ) -> OutboxMessage | None:
-    """Queue a message about one registration; call it inside ``writing_for``."""
+    """Queue a message about one registration; call it inside ``writing_for``.
+
+    ``method`` attaches the event as a calendar file with that iTIP method;
+    ``withdrawn`` writes it as cancelled for this reader alone.
+    """
     event = registration.event
+    calendar = None
+    if method is not None:
+        calendar = _calendar_for(registration, method, withdrawn=withdrawn)
+
     context = {
         "registration": registration,
         "event": event,
         "name": registration.name,
         "when": format_when(event),
-        "event_url": url_for("events.detail", slug=event.slug, _external=True),
+        "event_url": _event_url(event),
+        "events_url": site_url_for("events.index"),
         "position": waiting_position(registration),
+        "calendar_attached": calendar is not None,
         "locale": str(get_locale()),
         "site_name": current_app.config["SITE_NAME"],
         **extra,
     }
     if with_link:
         token = issue_manage_token(registration)
-        context["manage_url"] = url_for(
-            "registration.manage", token=token, _external=True
-        )
-
-    calendar = None
-    if method is not None:
-        calendar = build_calendar([event], event.title, method=method)
+        context["manage_url"] = site_url_for("registration.manage", token=token)
 
     return queue_message(
         kind,
@@ -345,6 +407,33 @@ def _queue_for_registration(
         calendar=calendar,
         calendar_method=method,
         dedupe_key=dedupe_key,
+    )
+
+
+def _event_url(event: Event) -> str:
+    return site_url_for("events.detail", slug=event.slug)
+
+
+def _calendar_for(registration: Registration, method: str, *, withdrawn: bool) -> bytes:
+    """The event as a calendar file for this registrant, for a message."""
+    event = registration.event
+    people = {}
+    if method in ("REQUEST", "CANCEL"):
+        sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+        people = {"organizer": sender, "attendee": registration.email}
+    left = None
+    if withdrawn:
+        left = {event.id: registration.cancelled_at or registration.updated_at}
+
+    return build_calendar(
+        [event],
+        event.title,
+        method=method,
+        withdrawn=left,
+        tentative=registration.status == "waitlisted",
+        page_url=_event_url,
+        stamp=utcnow(),
+        **people,
     )
 
 

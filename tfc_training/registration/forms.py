@@ -34,7 +34,7 @@ def _normalise_email(value):
 
 def _single_line(form, field):
     if field.data and has_control_characters(field.data):
-        raise ValidationError(_l("Use letters, spaces and punctuation only."))
+        raise ValidationError(_l("Write this on one line, without special characters."))
 
 
 def _plain_text(form, field):
