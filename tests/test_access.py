@@ -198,7 +198,7 @@ EXPECTED: dict[tuple[str, str], Route] = {
     ("accounts.logout", "POST"): Route(303),
     ("accounts.account", "GET"): Route(signed_in(200)),
     ("accounts.change_password", "POST"): Route(signed_in(400)),
-    ("accounts.reset_feed", "POST"): Route(signed_in(200)),
+    ("accounts.reset_feed", "POST"): Route(signed_in(303)),
     ("accounts.forgot_password", "GET"): Route(200),
     ("accounts.forgot_password", "POST"): Route(
         200, data=lambda site: {"email": "nobody@example.org"}
@@ -242,6 +242,9 @@ EXPECTED: dict[tuple[str, str], Route] = {
     ),
     ("organise.approve", "POST"): Route(managers(303), registrant("pending")),
     ("organise.reject", "POST"): Route(managers(303), registrant("pending")),
+    ("organise.cancel_registration", "GET"): Route(
+        managers(200), registrant("confirmed"), shows_registrants=MANAGERS
+    ),
     ("organise.cancel_registration", "POST"): Route(
         managers(303), registrant("confirmed")
     ),

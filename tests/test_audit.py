@@ -12,6 +12,8 @@ from sqlalchemy import select
 from tfc_training.audit.models import AuditEntry
 from tfc_training.audit.services import record, trail
 from tfc_training.extensions import db
+from tfc_training.registration.models import Registration
+from tfc_training.registration.tokens import issue_manage_token
 
 
 @pytest.fixture
@@ -274,6 +276,31 @@ def test_the_trail_shows_the_days_of_an_all_day_event(organiser, site, make_even
     [line] = trail(event)
 
     assert line.summary == "From Saturday, May 3, 2031 to Saturday, May 10, 2031."
+
+
+def test_a_promotion_after_a_registrant_cancels_is_on_the_trail(
+    app, organiser, site, make_event
+):
+    event = make_event(community=site.home, capacity=1, requires_approval=True)
+    first = add_registration(event, status="pending", name="Ana Díaz")
+    second = add_registration(event, status="pending", name="Bo Chen")
+    for person in (first, second):
+        organiser.post(f"/organise/events/{event.slug}/registrants/{person.id}/approve")
+    db.session.rollback()
+    token = issue_manage_token(db.session.get(Registration, first.id))
+    db.session.commit()
+
+    app.test_client().post(f"/r/{token}/cancel")
+
+    lines = [(line.action, line.registrant, line.summary) for line in trail(event)]
+    assert lines[::-1] == [
+        ("Sign-up approved", "Ana Díaz", "Now: confirmed."),
+        ("Sign-up approved", "Bo Chen", "Now: waiting list."),
+        ("Confirmed from the waiting list", "Bo Chen", "Now: confirmed."),
+    ]
+    promotion = entries(event)[-1]
+    assert (promotion.actor_id, promotion.registration_id) == (None, second.id)
+    assert promotion.details == {"status": "confirmed"}
 
 
 def test_the_trail_is_newest_first(organiser, site):

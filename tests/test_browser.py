@@ -167,8 +167,9 @@ def check_in(page, name):
     """Press the check-in button on the person's line and wait for the new page."""
     line = page.locator(".checkin-list li", has_text=name)
     with page.expect_navigation():
-        line.get_by_role("button", name="Checked in").click()
+        line.get_by_role("button", name=f"Check in {name}", exact=True).click()
     assert "Checked in" in line.locator(".checked-in-at").inner_text()
+    assert line.get_by_role("button", name=f"Undo check-in of {name}").is_visible()
 
 
 def test_organiser_checks_people_in_and_exports(
@@ -210,10 +211,19 @@ def test_organiser_checks_people_in_and_exports(
     page.get_by_role("navigation", name="Event tools").get_by_role(
         "link", name="Registrants"
     ).click()
+    page.wait_for_url(f"{live_server}/organise/events/{event.slug}/registrants")
+    assert sideways_overflow(page) == 0, "the registrant list scrolls sideways"
+    cancel = page.locator("tr", has_text="Chen Wei").get_by_role(
+        "link", name="Cancel this sign-up"
+    )
+    box = cancel.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= PHONE["width"]
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download as CSV").click()
     download = download_info.value
-    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text("utf-8"))))
+    # Excel needs the byte-order mark to read the file as UTF-8.
+    text = Path(download.path()).read_text("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
 
     assert download.suggested_filename == f"{event.slug}-registrants.csv"
     assert sorted(row["Name"] for row in rows) == [name for name, *_ in ATTENDEES]

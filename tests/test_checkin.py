@@ -1,5 +1,6 @@
 """Checking people in at the door, and adding the ones who came without signing up."""
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from tfc_training.extensions import db
 from tfc_training.organise.services import can_check_in, check_in_opens_at
 from tfc_training.registration.models import Registration
+from tfc_training.registration.services import places_taken
 
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 
@@ -51,6 +53,28 @@ def page(client, event, **args):
     return client.get(f"/organise/events/{event.slug}/check-in", query_string=args)
 
 
+def line_of(html: str, name: str) -> str:
+    """The markup of the one line of the check-in list that names ``name``."""
+    lines = re.findall(
+        r"<li\b.*?</li>", html.split('class="checkin-list"')[1], re.DOTALL
+    )
+    [found] = [line for line in lines if name in line]
+    return found
+
+
+def buttons(markup: str) -> list[tuple[str, str]]:
+    """Each button as (the words on it, the words a screen reader hears)."""
+    found = []
+    for inner in re.findall(r"<button\b[^>]*>(.*?)</button>", markup, re.DOTALL):
+        seen = re.sub(r'<span class="visually-hidden">.*?</span>', "", inner)
+        found.append((_words(seen), _words(inner)))
+    return found
+
+
+def _words(markup: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", markup).split())
+
+
 # --- The page --------------------------------------------------------------------
 
 
@@ -76,6 +100,28 @@ def test_the_page_shows_a_button_per_person_and_the_counts(organiser, today):
     assert '<span class="count">2</span> expected' in html
     assert '<span class="count">1</span> checked in' in html
     assert 'name="viewport"' in html
+
+
+def test_the_button_of_someone_not_yet_here_says_check_in_with_their_name(
+    organiser, today
+):
+    add_registration(today, name="Ana Díaz")
+
+    line = line_of(page(organiser, today).get_data(as_text=True), "Ana Díaz")
+
+    assert buttons(line) == [("Check in", "Check in Ana Díaz")]
+    assert "Checked in" not in line
+
+
+def test_someone_checked_in_shows_when_and_an_undo(organiser, today):
+    arrived = today.starts_at + timedelta(minutes=5)
+    add_registration(today, name="Bo Chen", attended_at=arrived)
+
+    line = line_of(page(organiser, today).get_data(as_text=True), "Bo Chen")
+
+    assert "Checked in" in line
+    assert f'<time datetime="{arrived.isoformat()}">' in line
+    assert buttons(line) == [("Undo", "Undo check-in of Bo Chen")]
 
 
 def test_the_search_finds_names_whatever_their_case_and_accents(organiser, today):
@@ -257,6 +303,7 @@ def test_walk_ins_may_go_beyond_the_capacity(organiser, today):
         ({"sector": "aliens"}, "Not a valid choice"),
         ({"language": "xx"}, "Not a valid choice"),
         ({"name": "x" * 121}, "at most 120"),
+        ({"nonce": "not/one-we-gave"}, "This form is out of date"),
     ],
 )
 def test_a_bad_walk_in_is_refused_next_to_its_field(organiser, today, data, message):
@@ -265,6 +312,52 @@ def test_a_bad_walk_in_is_refused_next_to_its_field(organiser, today, data, mess
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(select(Registration)) is None
+
+
+def walk_in_nonce(client, event) -> str:
+    """The one-time value of the walk-in form, as the check-in page gives it."""
+    html = page(client, event).get_data(as_text=True)
+    return re.search(r'name="nonce"[^>]*value="([^"]+)"', html).group(1)
+
+
+def test_the_same_walk_in_form_sent_twice_adds_one_person(organiser, today):
+    nonce = walk_in_nonce(organiser, today)
+
+    first = walk_in(organiser, today, name="Carla Ruiz", nonce=nonce)
+    second = walk_in(organiser, today, name="Carla Ruiz", nonce=nonce)
+
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert db.session.scalars(select(Registration.name)).all() == ["Carla Ruiz"]
+    assert audit_actions(today) == ["registration.walk_in_added"]
+    assert "already added" in page(organiser, today).get_data(as_text=True)
+
+
+def test_each_walk_in_form_adds_its_own_person(organiser, today):
+    walk_in(organiser, today, nonce=walk_in_nonce(organiser, today))
+    walk_in(organiser, today, nonce=walk_in_nonce(organiser, today))
+
+    assert len(db.session.scalars(select(Registration)).all()) == 2
+
+
+def test_undoing_a_walk_in_removes_it(organiser, today):
+    walk_in(organiser, today, name="Carla Ruiz")
+    person = db.session.scalar(select(Registration))
+
+    response = organiser.post(check_in_url(today, person, undo=True))
+
+    assert response.status_code == 303
+    removed = fresh(Registration, person.id)
+    assert (removed.status, removed.attended_at) == ("cancelled", None)
+    assert places_taken([today.id])[today.id] == 0
+    html = page(organiser, today).get_data(as_text=True)
+    assert "Walk-in removed: Carla Ruiz." in html
+    assert "Nobody has a confirmed place yet." in html
+    assert '<span class="count">0</span> walk-ins' in html
+    assert '<span class="count">0</span> checked in' in html
+    assert audit_actions(today) == [
+        "registration.walk_in_added",
+        "registration.walk_in_removed",
+    ]
 
 
 def test_no_walk_ins_before_the_day(organiser, site):

@@ -4,7 +4,7 @@ import csv
 import html
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -52,7 +52,7 @@ def export(client, event, **args):
 
 
 def rows_of(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
 
 
 def upload(client, text: str | bytes, name="events.csv"):
@@ -67,8 +67,9 @@ def upload(client, text: str | bytes, name="events.csv"):
 # --- Export ----------------------------------------------------------------------
 
 
-def test_the_export_is_a_private_utf8_attachment(organiser, site):
+def test_the_export_is_a_private_utf8_attachment_that_excel_reads(organiser, site):
     add_registration(site.event, name="Zoë Ñúñez")
+    add_registration(site.event, name="김민지")
 
     response = export(organiser, site.event)
 
@@ -78,8 +79,12 @@ def test_the_export_is_a_private_utf8_attachment(organiser, site):
         'attachment; filename="listening-group-registrants.csv"'
     )
     assert response.headers["Cache-Control"] == "no-store"
-    assert not response.data.startswith(b"\xef\xbb\xbf")
+    # Excel on Windows reads a file without a byte-order mark in the local code
+    # page, which mangles accented and Korean names.
+    assert response.data.startswith(b"\xef\xbb\xbfName,")
+    assert response.data.count(b"\xef\xbb\xbf") == 1
     assert "Zoë Ñúñez".encode() in response.data
+    assert "김민지".encode() in response.data
 
 
 def test_the_export_has_the_columns_of_the_list(organiser, site):
@@ -364,8 +369,14 @@ def shows(response, problem) -> bool:
         ),
         (
             {"slug": "boyle-heights-awareness"},
-            line(3, "slug", "is an event of a community you do not organise"),
+            line(3, "slug", "is taken by an event you do not manage"),
         ),
+        (
+            {"start": "9999-12-31 23:00"},
+            line(3, "start", "is outside the years 2000 to 2100"),
+        ),
+        ({"end": "9999-12-31 23:00"}, line(3, "end", "outside the years 2000")),
+        ({"end": "2031-03-07 19:00"}, line(3, "end", "more than 31 days")),
     ],
 )
 def test_each_bad_row_is_named_by_its_line_and_nothing_is_written(
@@ -465,3 +476,302 @@ def test_the_command_line_lists_the_problems_of_a_csv_file(runner, site, tmp_pat
     assert result.exit_code == 1
     assert f"{path}:2: community: there is no community “nowhere”" in result.output
     assert count(Event) == 3
+
+
+def test_an_event_one_may_not_manage_is_refused_alike_draft_or_not(
+    organiser, site, make_event
+):
+    make_event(slug="bh-draft", community=site.other, status="draft")
+    text = csv_text(row(slug="bh-draft"), row(slug=site.foreign.slug))
+
+    shown = problems_shown(upload(organiser, text))
+
+    assert [p.replace("bh-draft", site.foreign.slug) for p in shown[:1]] == [
+        shown[1].replace(":3:", ":2:")
+    ]
+    for problem in shown:
+        assert "boyle" not in problem.replace(site.foreign.slug, "").lower()
+        assert "community" not in problem
+        assert "draft" not in problem.replace("bh-draft", "")
+
+
+#: The start of a timed row: everything but the column a case adds.
+TIMED = (
+    "slug,title,type,community,sectors,languages,start,end,venue_name",
+    "kt-far,Far,awareness,koreatown,schools,en,2031-02-03 17:00,2031-02-03 19:00,Hall",
+)
+
+
+def with_column(column: str, cell: str) -> tuple[str, str]:
+    """A timed row of one event with one more column."""
+    return f"{TIMED[0]},{column}", f"{TIMED[1]},{cell}"
+
+
+@pytest.mark.parametrize(
+    "header, cells, problem",
+    [
+        (
+            "slug,title,type,community,sectors,languages,start_date,all_day,venue_name",
+            "kt-far,Far,awareness,koreatown,schools,en,9999-12-31,yes,Hall",
+            line(2, "start_date", "outside the years 2000 to 2100"),
+        ),
+        (
+            *with_column("registration_opens", "9999-12-31 23:00"),
+            line(2, "registration_opens", "outside the years 2000 to 2100"),
+        ),
+        (
+            *with_column("registration_opens", "2031-02-03 18:00"),
+            line(2, "registration_opens", "must be before the start"),
+        ),
+        (
+            *with_column("registration_closes", "2031-02-03 19:30"),
+            line(2, "registration_closes", "must not be after the end"),
+        ),
+        (
+            *with_column("description", "x" * 20_001),
+            line(2, "description", "at most 20000 are allowed"),
+        ),
+    ],
+)
+def test_dates_out_of_range_and_overlong_text_are_refused_on_their_line(
+    organiser, site, header, cells, problem
+):
+    before = count(Event)
+
+    response = upload(organiser, header + "\n" + cells + "\n")
+
+    assert response.status_code == 400
+    assert shows(response, problem), problems_shown(response)
+    assert count(Event) == before
+
+
+def test_the_command_line_refuses_a_date_far_ahead(runner, site, tmp_path):
+    path = tmp_path / "plan.csv"
+    far = csv_text(row(start="9999-12-31 23:00", end="9999-12-31 23:30"))
+    path.write_text(far, encoding="utf-8")
+
+    result = runner.invoke(args=["events", "import", str(path)])
+
+    assert result.exit_code == 1
+    assert f"{path}:2: start: " in result.output
+    assert count(Event) == 3
+
+
+# --- Import and the organiser rules -------------------------------------------------
+
+
+def existing_row(event, **cells) -> list[str]:
+    """A row under :data:`HEADER` that repeats ``event`` as it is, then changed."""
+    values = {
+        "slug": event.slug,
+        "title": event.title,
+        "type": event.type,
+        "community": event.community.slug,
+        "sectors": ";".join(event.sector_slugs),
+        "languages": ";".join(event.language_codes),
+        "start": event.local_start.strftime("%Y-%m-%d %H:%M"),
+        "end": event.local_end.strftime("%Y-%m-%d %H:%M"),
+        "venue_name": event.venue_name,
+        "capacity": str(event.capacity or ""),
+        "status": event.status,
+    }
+    return row(**{**values, **cells})
+
+
+@pytest.mark.parametrize(
+    "status, message",
+    [
+        ("draft", "cannot go back to being a draft"),
+        ("cancelled", "cancel it on the event’s page"),
+    ],
+)
+def test_an_import_cannot_draft_or_cancel_an_event_with_registrants(
+    organiser, site, status, message
+):
+    person = add_registration(site.event)
+
+    response = upload(organiser, csv_text(existing_row(site.event, status=status)))
+
+    assert response.status_code == 400
+    assert shows(response, line(2, "status", message)), problems_shown(response)
+    assert fresh(Event, site.event.id).status == "published"
+    assert outbox() == []
+    assert audit_actions(site.event) == []
+    assert person.id
+
+
+def test_an_import_cannot_publish_a_cancelled_event_with_registrants_again(
+    organiser, site, make_event
+):
+    event = make_event(slug="kt-off", community=site.home, status="cancelled")
+    add_registration(event)
+
+    response = upload(organiser, csv_text(existing_row(event, status="published")))
+
+    assert response.status_code == 400
+    assert shows(response, line(2, "status", "was cancelled")), problems_shown(response)
+    assert fresh(Event, event.id).status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    "before, after, action",
+    [
+        ("published", "cancelled", "event.cancelled"),
+        ("draft", "published", "event.published"),
+        ("published", "draft", "event.status_changed"),
+    ],
+)
+def test_an_import_changes_the_status_of_an_event_without_registrants_on_record(
+    organiser, site, make_event, before, after, action
+):
+    event = make_event(
+        slug="kt-quiet",
+        community=site.home,
+        status=before,
+        starts_at=site.start,
+        ends_at=site.start + timedelta(hours=2),
+    )
+
+    response = upload(organiser, csv_text(existing_row(event, status=after)))
+
+    assert response.status_code == 303
+    assert fresh(Event, event.id).status == after
+    assert audit_actions(event) == [action]
+
+
+def test_an_empty_status_leaves_an_existing_event_as_it_is(organiser, site):
+    response = upload(organiser, csv_text(existing_row(site.draft, status="")))
+
+    assert response.status_code == 303
+    assert fresh(Event, site.draft.id).status == "draft"
+
+
+def test_an_import_cannot_drop_the_capacity_below_the_people_confirmed(organiser, site):
+    add_registration(site.event)
+    add_registration(site.event)
+
+    response = upload(
+        organiser,
+        csv_text(existing_row(site.event, capacity="1", title="Renamed")),
+    )
+
+    assert response.status_code == 400
+    assert shows(response, line(2, "capacity", "2 people already have a place")), (
+        problems_shown(response)
+    )
+    event = fresh(Event, site.event.id)
+    assert (event.capacity, event.title) == (2, "Listening group")
+
+
+def test_a_missing_column_leaves_its_field_as_it_is(organiser, site, make_event):
+    event = make_event(
+        slug="kt-full",
+        community=site.home,
+        description="Bring questions.",
+        venue_name="Hall",
+        venue_address="1 Main St",
+        online_url="https://meet.example.org/room",
+        capacity=12,
+        timezone="America/New_York",
+        registration_opens_at=site.start - timedelta(days=20),
+        registration_closes_at=site.start - timedelta(days=1),
+    )
+    before = fresh(Event, event.id)
+    kept = {
+        name: getattr(before, name)
+        for name in (
+            "description",
+            "venue_name",
+            "venue_address",
+            "online_url",
+            "capacity",
+            "timezone",
+            "starts_at",
+            "ends_at",
+            "registration_opens_at",
+            "registration_closes_at",
+            "status",
+            "community_id",
+            "sequence",
+        )
+    }
+    text = (
+        f"slug,title,type,sectors,languages\nkt-full,Renamed,{event.type},schools,en\n"
+    )
+
+    response = upload(organiser, text)
+
+    assert response.status_code == 303, problems_shown(response)
+    after = fresh(Event, event.id)
+    assert after.title == "Renamed"
+    assert {name: getattr(after, name) for name in kept} == {
+        **kept,
+        "sequence": kept["sequence"] + 1,
+    }
+
+
+def test_an_empty_cell_in_a_present_column_clears_an_optional_field(organiser, site):
+    response = upload(organiser, csv_text(existing_row(site.event, capacity="")))
+
+    assert response.status_code == 303
+    assert fresh(Event, site.event.id).capacity is None
+
+
+def test_a_missing_time_column_keeps_the_time_of_an_existing_event(organiser, site):
+    text = (
+        "slug,title,type,community,sectors,languages,venue_name\n"
+        f"{site.event.slug},{site.event.title},{site.event.type},koreatown,"
+        f"schools,en,{site.event.venue_name}\n"
+    )
+
+    response = upload(organiser, text)
+
+    assert response.status_code == 303, problems_shown(response)
+    event = fresh(Event, site.event.id)
+    assert (event.starts_at, event.ends_at) == (
+        site.event.starts_at,
+        site.event.ends_at,
+    )
+
+
+def test_a_new_event_still_needs_its_times(organiser, site):
+    text = "slug,title,type,community,sectors,languages,venue_name\n"
+    text += "kt-new,New,awareness,koreatown,schools,en,Hall\n"
+
+    response = upload(organiser, text)
+
+    assert response.status_code == 400
+    assert shows(response, line(2, "start", "is required")), problems_shown(response)
+
+
+def test_the_command_line_import_is_audited_and_told_to_registrants(
+    runner, site, tmp_path
+):
+    person = add_registration(site.event)
+    path = tmp_path / "plan.csv"
+    later = site.event.local_start + timedelta(days=1)
+    moved = existing_row(
+        site.event,
+        start=later.strftime("%Y-%m-%d %H:%M"),
+        end=(later + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M"),
+    )
+    path.write_text(csv_text(moved), encoding="utf-8")
+
+    result = runner.invoke(args=["events", "import", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert "Events: 0 created, 1 updated, 0 unchanged." in result.output
+    assert audit_actions(site.event) == ["event.rescheduled"]
+    assert [m.registration_id for m in outbox("event-changed")] == [person.id]
+
+
+def test_the_command_line_import_keeps_the_rules_too(runner, site, tmp_path):
+    add_registration(site.event)
+    path = tmp_path / "plan.csv"
+    path.write_text(csv_text(existing_row(site.event, status="draft")), "utf-8")
+
+    result = runner.invoke(args=["events", "import", str(path)])
+
+    assert result.exit_code == 1
+    assert f"{path}:2: status: " in result.output
+    assert fresh(Event, site.event.id).status == "published"

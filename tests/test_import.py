@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 import tfc_training
+from tfc_training.audit.models import AuditEntry
 from tfc_training.communities.models import Community
 from tfc_training.events.models import Event
 from tfc_training.events.services import apply_event_changes
 from tfc_training.extensions import db
+from tfc_training.mail.models import OutboxMessage
 from tfc_training.registration.models import Registration
 from tfc_training.registration.services import Applicant, sign_up
 from tfc_training.vocabulary import EVENT_TYPES, SECTORS
@@ -279,6 +281,75 @@ def test_larger_capacity_confirms_people_waiting(runner, tmp_path, now):
     assert statuses == ["confirmed", "confirmed"]
 
 
+def sign_up_people(slug, count, now):
+    for number in range(1, count + 1):
+        applicant = Applicant(
+            f"Person {number}", f"person{number}@example.org", None, "en", None
+        )
+        sign_up(event(slug).id, applicant, now=now)
+    db.session.commit()
+
+
+def trail_of(slug) -> list[str]:
+    db.session.rollback()
+    return list(
+        db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.event_id == event(slug).id)
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def mail_kinds() -> list[str]:
+    db.session.rollback()
+    return list(db.session.scalars(select(OutboxMessage.kind)))
+
+
+def test_the_capacity_cannot_drop_below_the_people_confirmed(runner, tmp_path, now):
+    two = with_line(GOOD_FILE, 16, GOOD_FILE.splitlines()[15] + "\n    capacity: 2")
+    import_file(runner, write_file(tmp_path, two))
+    sign_up_people("good-event", 2, now)
+
+    path = write_file(tmp_path, two.replace("capacity: 2", "capacity: 1"))
+    result = import_file(runner, path)
+
+    assert result.exit_code == 1
+    assert f"{path}:17: capacity: 2 people already have a place" in result.stderr
+    assert event("good-event").capacity == 2
+
+
+@pytest.mark.parametrize("status", ["draft", "cancelled"])
+def test_an_event_with_registrants_is_not_drafted_or_cancelled_by_a_file(
+    runner, tmp_path, now, status
+):
+    import_file(runner, write_file(tmp_path, GOOD_FILE))
+    sign_up_people("second-event", 1, now)
+    before = mail_kinds()
+
+    path = write_file(tmp_path, GOOD_FILE + f"    status: {status}\n")
+    result = import_file(runner, path)
+
+    assert result.exit_code == 1
+    assert f"{path}:27: status: " in result.stderr
+    assert event("second-event").status == "published"
+    assert mail_kinds() == before
+
+
+def test_a_reschedule_in_the_file_is_audited_and_told_to_registrants(
+    runner, tmp_path, now
+):
+    import_file(runner, write_file(tmp_path, GOOD_FILE))
+    sign_up_people("second-event", 1, now)
+
+    later = GOOD_FILE.replace("start: 2027-02-03 18:30", "start: 2027-02-03 19:00")
+    result = import_file(runner, write_file(tmp_path, later))
+
+    assert result.exit_code == 0, result.output
+    assert trail_of("second-event") == ["event.created", "event.rescheduled"]
+    assert "event-changed" in mail_kinds()
+
+
 LAST_LINE = GOOD_FILE.splitlines()[-1]
 
 #: Each case: the line to replace (or remove, if ``None``), and where the problem is.
@@ -297,6 +368,20 @@ BAD_LINES = {
     "unsafe link": (26, "    online_url: javascript:alert(1)", 26, "online_url"),
     "nonexistent local time": (24, "    start: 2027-03-14 02:30", 24, "start"),
     "zero capacity": (26, f"{LAST_LINE}\n    capacity: 0", 27, "capacity"),
+    "year far ahead": (24, "    start: 9999-12-31 23:00", 24, "start"),
+    "year long past": (
+        26,
+        f"{LAST_LINE}\n    registration_opens: 1900-01-01 09:00",
+        27,
+        "registration_opens",
+    ),
+    "over a month long": (25, "    end: 2027-03-13 20:00", 25, "end"),
+    "overlong description": (
+        26,
+        f"{LAST_LINE}\n    description: {'x' * 20_001}",
+        27,
+        "description",
+    ),
 }
 
 

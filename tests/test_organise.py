@@ -237,7 +237,51 @@ def test_a_chosen_slug_that_is_taken_is_refused_next_to_the_field(organiser, sit
             "cannot be before",
         ),
         ({"community": ""}, "community", "Not a valid choice"),
-        ({"title": "Two\nlines"}, "title", "letters, spaces and punctuation"),
+        ({"title": "Two\nlines"}, "title", "on one line"),
+        (
+            {"starts_at": "9999-12-31T23:00", "ends_at": "9999-12-31T23:30"},
+            "starts_at",
+            "between the years 2000 and 2100",
+        ),
+        ({"ends_at": "9999-12-31T23:00"}, "ends_at", "between the years 2000"),
+        ({"starts_at": "1999-12-31T23:00"}, "starts_at", "between the years 2000"),
+        (
+            {"registration_opens": "9999-12-31T23:00"},
+            "registration_opens",
+            "between the years 2000",
+        ),
+        (
+            {"registration_closes": "0001-01-01T00:00"},
+            "registration_closes",
+            "between the years 2000",
+        ),
+        (
+            {"all_day": "y", "start_date": "9999-12-31", "end_date": ""},
+            "start_date",
+            "between the years 2000",
+        ),
+        (
+            {"all_day": "y", "start_date": "2031-03-01", "end_date": "9999-12-31"},
+            "end_date",
+            "between the years 2000",
+        ),
+        (
+            {"registration_opens": "2031-02-03T17:30"},
+            "registration_opens",
+            "open before the event starts",
+        ),
+        (
+            {"registration_closes": "2031-02-03T19:30"},
+            "registration_closes",
+            "close by the time the event ends",
+        ),
+        ({"ends_at": "2031-03-07T19:00"}, "ends_at", "at most 31 days"),
+        (
+            {"all_day": "y", "start_date": "2031-03-01", "end_date": "2031-04-01"},
+            "end_date",
+            "at most 31 days",
+        ),
+        ({"description": "x" * 20_001}, "description", "at most 20000 characters"),
     ],
 )
 def test_bad_input_is_refused_next_to_its_field_and_nothing_is_written(
@@ -252,6 +296,34 @@ def test_bad_input_is_refused_next_to_its_field_and_nothing_is_written(
     assert response.status_code == 400
     assert message in field_errors(response.get_data(as_text=True), field)
     assert count(Event) == before
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"ends_at": "2031-03-06T17:00"},
+        {"all_day": "y", "start_date": "2031-03-01", "end_date": "2031-03-31"},
+        {"registration_opens": "2031-02-03T16:59", "registration_closes": ""},
+        {"registration_closes": "2031-02-03T19:00"},
+        {"description": "x" * 20_000},
+    ],
+)
+def test_input_at_the_limits_is_accepted(organiser, site, changes):
+    response = organiser.post(
+        "/organise/events/new", data=new_event_data(site.home, **changes)
+    )
+
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+
+def test_a_date_far_ahead_is_refused_when_editing_too(organiser, site):
+    response = edit(organiser, site.event, ends_at="9999-12-31T23:00")
+
+    assert response.status_code == 400
+    assert "between the years 2000 and 2100" in field_errors(
+        response.get_data(as_text=True), "ends_at"
+    )
+    assert fresh(Event, site.event.id).ends_at == site.event.ends_at
 
 
 def test_organisers_cannot_create_events_for_another_community(organiser, site):
@@ -465,6 +537,23 @@ def test_only_a_draft_can_be_published(organiser, site):
     assert fresh(Event, site.event.id).sequence == 0
 
 
+def test_an_event_that_has_ended_cannot_be_published(organiser, site, make_event, now):
+    event = make_event(
+        community=site.home,
+        status="draft",
+        starts_at=now - timedelta(days=2),
+        ends_at=now - timedelta(days=2, hours=-2),
+    )
+
+    response = organiser.post(
+        f"/organise/events/{event.slug}/publish", follow_redirects=True
+    )
+
+    assert "This event has already ended" in response.get_data(as_text=True)
+    assert fresh(Event, event.id).status == "draft"
+    assert audit_actions(event) == []
+
+
 def test_cancelling_asks_first(organiser, site):
     add_registration(site.event)
 
@@ -491,8 +580,11 @@ def test_cancelling_raises_the_sequence_and_emails_the_registrants(
     assert (event.status, event.sequence) == ("cancelled", 1)
     assert audit_actions(event) == ["event.cancelled"]
     messages = outbox("event-cancelled")
-    assert sorted(m.registration_id for m in messages) == [confirmed.id, pending.id]
-    assert {m.ics_method for m in messages} == {"CANCEL"}
+    # A request awaiting approval never had a calendar entry to drop.
+    assert {m.registration_id: m.ics_method for m in messages} == {
+        confirmed.id: "CANCEL",
+        pending.id: None,
+    }
     after = client.get(
         f"/events/{site.event.slug}.ics",
         headers={"If-None-Match": before.headers["ETag"]},
@@ -571,6 +663,7 @@ EVENT_ACTIONS = [
     ("GET", "/organise/events/{slug}/registrants.csv", None),
     ("POST", "/organise/events/{slug}/registrants/{registration}/approve", None),
     ("POST", "/organise/events/{slug}/registrants/{registration}/reject", None),
+    ("GET", "/organise/events/{slug}/registrants/{registration}/cancel", None),
     ("POST", "/organise/events/{slug}/registrants/{registration}/cancel", None),
     ("GET", "/organise/events/{slug}/registrants/{registration}/erase", None),
     ("POST", "/organise/events/{slug}/registrants/{registration}/erase", None),
@@ -661,6 +754,29 @@ def test_the_registrant_list_shows_each_registrant(organiser, site):
         assert text in html
 
 
+def test_each_cell_of_the_registrant_list_says_what_it_holds(organiser, site):
+    add_registration(site.event, name="Ana Díaz", email="ana@example.org")
+
+    html = organiser.get(f"/organise/events/{site.event.slug}/registrants").get_data(
+        as_text=True
+    )
+
+    row = re.search(r"<tbody>.*?</tbody>", html, re.DOTALL).group(0)
+    labels = re.findall(r'<t[dh] [^>]*data-label="([^"]+)"', row)
+    assert labels == [
+        "Name",
+        "E-mail",
+        "Status",
+        "Waiting position",
+        "Sector",
+        "Language",
+        "Accessibility needs",
+        "Signed up",
+        "Checked in",
+        "Actions",
+    ]
+
+
 def test_the_registrant_list_filters_by_status(organiser, site):
     add_registration(site.event, name="Ana Díaz")
     add_registration(site.event, status="waitlisted", name="Bo Chen")
@@ -746,6 +862,7 @@ def test_rejecting_a_pending_sign_up(organiser, site):
 
     assert fresh(Registration, person.id).status == "rejected"
     assert audit_actions(site.event) == ["registration.rejected"]
+    assert [m.registration_id for m in outbox("rejected")] == [person.id]
 
 
 @pytest.mark.parametrize("action", ["approve", "reject"])
@@ -780,12 +897,49 @@ def test_cancelling_for_someone_gives_their_place_to_the_next_person(organiser, 
     assert response.status_code == 303
     assert fresh(Registration, leaving.id).status == "cancelled"
     assert fresh(Registration, waiting.id).status == "confirmed"
-    assert [m.registration_id for m in outbox("cancelled")] == [leaving.id]
+    assert [m.registration_id for m in outbox("cancelled-by-organiser")] == [leaving.id]
     assert [m.registration_id for m in outbox("promoted")] == [waiting.id]
     assert audit_actions(site.event) == [
         "registration.cancelled_by_organiser",
         "registration.promoted",
     ]
+
+
+def test_the_registrant_list_asks_before_cancelling_a_sign_up(organiser, site):
+    person = add_registration(site.event, name="Ana Díaz")
+    slug = site.event.slug
+
+    html = organiser.get(f"/organise/events/{slug}/registrants").get_data(as_text=True)
+
+    cancel_url = f"/organise/events/{slug}/registrants/{person.id}/cancel"
+    assert f'href="{cancel_url}"' in html
+    assert "Cancel this sign-up" in html
+    assert f'action="{cancel_url}' not in html
+
+
+def test_cancelling_for_someone_asks_first(organiser, site):
+    person = add_registration(site.event, name="Ana Díaz")
+    add_registration(site.event, status="waitlisted")
+
+    html = organiser.get(
+        f"/organise/events/{site.event.slug}/registrants/{person.id}/cancel"
+    ).get_data(as_text=True)
+
+    assert "Cancel the sign-up of Ana Díaz?" in html
+    assert "Cancel this sign-up</button>" in html
+    assert "the first person on the waiting list" in html
+    assert fresh(Registration, person.id).status == "confirmed"
+
+
+def test_the_confirmation_of_a_cancelled_sign_up_offers_no_button(organiser, site):
+    person = add_registration(site.event, status="cancelled", name="Ana Díaz")
+
+    html = organiser.get(
+        f"/organise/events/{site.event.slug}/registrants/{person.id}/cancel"
+    ).get_data(as_text=True)
+
+    assert "already cancelled" in html
+    assert "Cancel this sign-up</button>" not in html
 
 
 def test_cancelling_twice_is_refused_the_second_time(organiser, site):

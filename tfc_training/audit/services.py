@@ -30,6 +30,7 @@ ACTIONS = {
     "event.moved": _l("Place changed"),
     "event.published": _l("Event published"),
     "event.cancelled": _l("Event cancelled"),
+    "event.status_changed": _l("Event status changed"),
     "registration.approved": _l("Sign-up approved"),
     "registration.rejected": _l("Sign-up rejected"),
     "registration.cancelled_by_organiser": _l("Registration cancelled by organiser"),
@@ -38,6 +39,7 @@ ACTIONS = {
     "registration.checked_in": _l("Attendee checked in"),
     "registration.check_in_undone": _l("Check-in undone"),
     "registration.walk_in_added": _l("Walk-in added at the door"),
+    "registration.walk_in_removed": _l("Walk-in removed"),
 }
 
 #: Names of event fields as the trail shows them when it lists what changed.
@@ -53,6 +55,12 @@ FIELD_LABELS = {
     "requires_approval": _l("approval of sign-ups"),
     "sectors": _l("sectors"),
     "languages": _l("languages"),
+}
+
+EVENT_STATUS_LABELS = {
+    "draft": _l("draft"),
+    "published": _l("published"),
+    "cancelled": _l("cancelled"),
 }
 
 STATUS_LABELS = {
@@ -184,8 +192,16 @@ def _summary(entry: AuditEntry, event: Event) -> str:
                 new=_capacity(new),
             )
         return summary
+    if action == "event.status_changed":
+        return _(
+            "From %(old)s to %(new)s.",
+            old=_event_status(details.get("old_status")),
+            new=_event_status(details.get("new_status")),
+        )
     if action == "event.created" and details.get("source") == "csv":
         return _("Imported from a CSV file.")
+    if action == "event.created" and details.get("source") == "yaml":
+        return _("Imported from a YAML file.")
     if action in ("registration.approved", "registration.promoted"):
         return _("Now: %(status)s.", status=_status(details.get("status")))
     if action == "registration.cancelled_by_organiser":
@@ -223,6 +239,10 @@ def _capacity(value) -> str:
 
 def _status(value: str | None) -> str:
     return str(STATUS_LABELS.get(value, value or "—"))
+
+
+def _event_status(value: str | None) -> str:
+    return str(EVENT_STATUS_LABELS.get(value, value or "—"))
 
 
 def _account_id(actor) -> int | None:

@@ -5,9 +5,11 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from ..database import utcnow
 from ..extensions import db
-from .csv_import import import_csv_file
-from .importer import ImportFailed, ImportResult, import_file
+from ..mail.services import deliver_queued
+from ..organise.importing import import_file
+from .importer import ImportFailed, ImportResult
 
 events_cli = AppGroup("events", help="Manage events.")
 
@@ -20,11 +22,11 @@ def import_command(file):
     A FILE ending in .csv holds events only, one per row, with the columns listed in
     ``tfc_training/events/csv_import.py``. The file is checked in full first; if
     anything is wrong, every problem is listed with its line and field, and nothing
-    is written.
+    is written. Existing events change as through the organiser's event form: on
+    their audit trail, with registrants e-mailed about a new time or place.
     """
-    read = import_csv_file if file.lower().endswith(".csv") else import_file
     try:
-        result = read(file)
+        result = import_file(file, now=utcnow())
         db.session.commit()
     except ImportFailed as failure:
         db.session.rollback()
@@ -34,6 +36,7 @@ def import_command(file):
         db.session.rollback()
         raise
 
+    deliver_queued()
     report_counts(result)
 
 

@@ -9,8 +9,15 @@ The columns are the event fields of the YAML import (see
 :mod:`tfc_training.events.importer`), with the venue in two columns, ``venue_name``
 and ``venue_address``. Sectors and languages are separated by ``;`` or ``|``, the
 main language first. ``all_day`` takes ``true`` or ``false`` (``yes``/``no`` and
-``1``/``0`` too). An empty cell is a field left out. A file saved by a spreadsheet
-with a byte-order mark is read like any other UTF-8 file.
+``1``/``0`` too). A file saved by a spreadsheet with a byte-order mark is read like
+any other UTF-8 file.
+
+For a new event, an empty cell or a missing column is a field left out, which takes
+its default (published, the default time zone, no limit on places). For an event
+that already exists, a missing column leaves its field as it is, and so does an
+empty ``timezone``, ``all_day`` or ``status`` cell; an empty cell of another optional
+column clears that field. Times left as they are keep their instant, even when the
+row names another time zone.
 
 Each row is checked by exactly the rules of the YAML import, and the same
 all-or-nothing rule holds: every problem is reported as ``FILE:LINE: field: message``,
@@ -20,24 +27,27 @@ where LINE is the line the row starts on, and if there is any, nothing is writte
 import csv
 import io
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from itertools import zip_longest
 from pathlib import Path
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app
 from flask_babel import gettext as _
 
 from .importer import (
+    DATETIME_FORMATS,
     EVENT_KEYS,
     ImportData,
-    ImportResult,
     Problem,
     _Entry,
     _Mapping,
     _read_event,
     _Sequence,
-    apply_import,
 )
+from .models import Event
 
 #: Every column a file may have.
 COLUMNS = (
@@ -54,6 +64,14 @@ LIST_SEPARATOR = re.compile(r"[;|]")
 
 TRUE_WORDS = ("true", "yes", "y", "1")
 FALSE_WORDS = ("false", "no", "n", "0")
+
+#: Columns whose empty cell keeps an existing event's value: the field has a value
+#: whatever happens, so an empty cell cannot mean "none".
+KEPT_WHEN_EMPTY = ("timezone", "all_day", "status")
+
+#: Looks up the events that rows may change, by slug: those the person importing
+#: manages. Rows of other slugs are read as new events.
+FindEvents = Callable[[list[str]], Mapping[str, Event]]
 
 #: Problems about the venue are named after the column the organiser wrote in.
 _FIELD_NAMES = {
@@ -79,37 +97,40 @@ class CsvImportData(ImportData):
     rows: list[EventRow] = field(default_factory=list)
 
 
-def import_csv_file(path: str | Path) -> ImportResult:
-    """Read a CSV file and write its events; flushes, the caller commits.
-
-    :raise ImportFailed: when the file has any problem; nothing is written.
-    """
-    return apply_import(read_csv_file(path))
-
-
-def read_csv_file(path: str | Path) -> CsvImportData:
-    """Read and check a CSV file without touching the database."""
+def read_csv_file(
+    path: str | Path, find_events: FindEvents | None = None
+) -> CsvImportData:
+    """Read and check a CSV file; see :func:`parse_csv` for ``find_events``."""
     source = str(path)
     try:
         raw = Path(path).read_bytes()
     except OSError as error:
         problem = Problem(source, None, None, error.strerror or str(error))
         return CsvImportData(source, problems=[problem])
-    return decode_csv(raw, source)
+    return decode_csv(raw, source, find_events)
 
 
-def decode_csv(raw: bytes, source: str) -> CsvImportData:
+def decode_csv(
+    raw: bytes, source: str, find_events: FindEvents | None = None
+) -> CsvImportData:
     """Check CSV bytes, which must be UTF-8, and turn them into records."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         problem = Problem(source, None, None, _("the file is not UTF-8 text"))
         return CsvImportData(source, problems=[problem])
-    return parse_csv(text, source)
+    return parse_csv(text, source, find_events)
 
 
-def parse_csv(text: str, source: str) -> CsvImportData:
-    """Check CSV ``text`` row by row; problems are collected, not raised."""
+def parse_csv(
+    text: str, source: str, find_events: FindEvents | None = None
+) -> CsvImportData:
+    """Check CSV ``text`` row by row; problems are collected, not raised.
+
+    ``find_events`` gives the events that rows may change; the columns a file leaves
+    out are then filled with their values as they are. Without it, no database is
+    read and every row is read as a new event.
+    """
     data = CsvImportData(source)
     reader = csv.reader(io.StringIO(text, newline=""))
 
@@ -130,7 +151,7 @@ def parse_csv(text: str, source: str) -> CsvImportData:
 
     default_zone = current_app.config["DEFAULT_TIMEZONE"]
     zones = available_timezones()
-    seen: dict[str, int] = {}
+    rows: list[tuple[int, dict[str, str]]] = []
     line = reader.line_num + 1
     while True:
         try:
@@ -159,8 +180,18 @@ def parse_csv(text: str, source: str) -> CsvImportData:
                 )
             )
             continue
+        # A row that stops early, as spreadsheets write them, has empty cells left.
+        cells = [cell.strip() for cell in row]
+        rows.append((first_line, dict(zip_longest(columns, cells, fillvalue=""))))
 
-        mapping = _row_mapping(columns, row, first_line)
+    slugs = [cells["slug"] for _line, cells in rows if cells.get("slug")]
+    existing = find_events(slugs) if find_events and slugs else {}
+    seen: dict[str, int] = {}
+    for first_line, cells in rows:
+        event = existing.get(cells.get("slug", ""))
+        if event is not None:
+            cells = _as_it_is(cells, event, zones)
+        mapping = _row_mapping(cells, first_line)
         data.rows.append(
             EventRow(first_line, mapping.get("slug"), mapping.get("community"))
         )
@@ -198,12 +229,54 @@ def _header_problems(columns: list[str], source: str) -> list[Problem]:
     return problems
 
 
-def _row_mapping(columns: list[str], row: list[str], line: int) -> _Mapping:
+def _as_it_is(cells: dict[str, str], event: Event, zones) -> dict[str, str]:
+    """The row's cells, with the columns it leaves out (and the empty cells that
+    cannot mean "none") filled in from ``event`` as it is now."""
+    timezone = cells.get("timezone") or event.timezone
+    zone = ZoneInfo(timezone) if timezone in zones else event.zone
+    all_day = _flag(cells["all_day"]) if cells.get("all_day") else event.all_day
+
+    current = {
+        "community": event.community.slug if event.community else "",
+        "description": event.description or "",
+        "timezone": event.timezone,
+        "all_day": "true" if event.all_day else "false",
+        "venue_name": event.venue_name or "",
+        "venue_address": event.venue_address or "",
+        "online_url": event.online_url or "",
+        "capacity": str(event.capacity) if event.capacity else "",
+        "registration_opens": _local_text(event.registration_opens_at, zone),
+        "registration_closes": _local_text(event.registration_closes_at, zone),
+        "status": event.status,
+    }
+    # Days can be kept whatever the event was; times only when it had times.
+    if all_day is True:
+        current["start_date"] = event.start_date.isoformat()
+        current["end_date"] = event.last_date.isoformat()
+    elif all_day is False and not event.all_day:
+        current["start"] = _local_text(event.starts_at, zone)
+        current["end"] = _local_text(event.ends_at, zone)
+
+    filled = dict(cells)
+    for column, value in current.items():
+        if column not in cells or (column in KEPT_WHEN_EMPTY and not cells[column]):
+            filled[column] = value
+    return filled
+
+
+def _local_text(moment: datetime | None, zone: ZoneInfo) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone)
+    # Seconds are written only when there are some, in a spelling the file may use.
+    return local.strftime(DATETIME_FORMATS[2] if local.second else DATETIME_FORMATS[0])
+
+
+def _row_mapping(cells: Mapping[str, str], line: int) -> _Mapping:
     """Turn one row into the mapping a YAML entry would have given."""
     mapping = _new_mapping(line)
     venue = _new_mapping(line)
-    for column, cell in zip(columns, row):
-        value = cell.strip()
+    for column, value in cells.items():
         if not value:
             continue
         if column in ("venue_name", "venue_address"):

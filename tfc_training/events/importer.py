@@ -45,12 +45,22 @@ updated to exactly what the file says (a field left out takes its default), and 
 entry that already matches the database is left alone. Importing the same file
 twice therefore changes nothing the second time.
 
+Dates fall between the years 2000 and 2100, an event lasts at most 31 days, sign-up
+opens before the event starts and closes by the time it ends, and a description
+holds at most 20,000 characters: the same rules as the organiser's event form.
+
 The whole file is checked before anything is written. Every problem is reported as
 ``FILE:LINE: field: message`` and, if there is any, nothing is written at all.
+
+This module reads and checks files. People's imports are written by
+:mod:`tfc_training.organise.importing`, which keeps to the organiser rules for
+events that already exist: their changes are audited and told to registrants, a
+capacity never drops below the people already confirmed, and an event with people
+signed up is never cancelled or turned back into a draft by a file.
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -70,7 +80,15 @@ from ..registration.services import promote_waiting
 from ..slugs import SLUG_PATTERN
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
 from .models import EVENT_STATUSES, Event
-from .services import apply_community_changes, apply_event_changes
+from .services import (
+    DESCRIPTION_LIMIT,
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    LONGEST_EVENT,
+    apply_community_changes,
+    apply_event_changes,
+    in_year_range,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +181,12 @@ class EventRecord:
     registration_opens: datetime | None
     registration_closes: datetime | None
     status: str
+    #: The line each field was written on, where it differs from ``line``.
+    key_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
+
+    def line_of(self, key: str) -> int:
+        """The line a field was written on, or the entry's first line."""
+        return self.key_lines.get(key, self.line)
 
     def shifted(self, weeks: int) -> "EventRecord":
         """The same event ``weeks`` later, on the same weekday and local time."""
@@ -248,14 +272,6 @@ class ImportResult:
     events: Tally = field(default_factory=Tally)
 
 
-def import_file(path: str | Path) -> ImportResult:
-    """Read a file and write what it holds; flushes, the caller commits.
-
-    :raise ImportFailed: when the file has any problem; nothing is written.
-    """
-    return apply_import(read_import_file(path))
-
-
 def read_import_file(path: str | Path) -> ImportData:
     """Read and check a file without touching the database."""
     source = str(path)
@@ -318,30 +334,26 @@ def parse_import(text: str, source: str) -> ImportData:
 
 
 def apply_import(data: ImportData) -> ImportResult:
-    """Write checked records: create new slugs, update changed ones. Flushes only.
+    """Write checked records as they are: the shipped sample, loaded for a demo.
 
-    Takes the write lock first, so that the database checks and the writes see the
-    same rows.
+    New slugs are created and changed ones updated as the file says, without the
+    organiser rules, the audit of each change or the e-mail about it: this is for
+    sample data only. Imports of real events go through
+    :func:`tfc_training.organise.importing.import_events`, which keeps to those
+    rules. Takes the write lock first, so that the database checks and the writes
+    see the same rows. Flushes only.
 
     :raise ImportFailed: when the data or its community references have problems.
     """
     begin_write()
-    communities = _communities_by_slug(data)
-    problems = data.problems + _unknown_communities(data, communities)
+    communities = communities_by_slug(data)
+    problems = data.problems + unknown_communities(data, communities)
     problems.sort(key=lambda problem: problem.line or 0)
     if problems:
         raise ImportFailed(problems)
 
     result = ImportResult()
-    for record in data.communities:
-        community = communities.get(record.slug)
-        created = community is None
-        if created:
-            community = Community()
-            db.session.add(community)
-            communities[record.slug] = community
-        changed = apply_community_changes(community, record.values())
-        result.communities.count(created, changed)
+    write_communities(data, communities, result)
 
     events = _events_by_slug(data)
     now = utcnow()
@@ -381,7 +393,24 @@ def _has_more_places(old: int | None, new: int | None) -> bool:
     return old is not None and (new is None or new > old)
 
 
-def _communities_by_slug(data: ImportData) -> dict[str, Community]:
+def write_communities(
+    data: ImportData, communities: dict[str, Community], result: ImportResult
+) -> None:
+    """Create or update the communities of ``data``, adding new ones to
+    ``communities`` and counting them in ``result``."""
+    for record in data.communities:
+        community = communities.get(record.slug)
+        created = community is None
+        if created:
+            community = Community()
+            db.session.add(community)
+            communities[record.slug] = community
+        changed = apply_community_changes(community, record.values())
+        result.communities.count(created, changed)
+
+
+def communities_by_slug(data: ImportData) -> dict[str, Community]:
+    """Lock and return the communities that ``data`` defines or names, by slug."""
     slugs = {record.slug for record in data.communities}
     slugs.update(slug for slug, _line in data.references)
     if not slugs:
@@ -402,7 +431,8 @@ def _events_by_slug(data: ImportData) -> dict[str, Event]:
     return {event.slug: event for event in rows}
 
 
-def _unknown_communities(data: ImportData, known: dict) -> list[Problem]:
+def unknown_communities(data: ImportData, known: Mapping) -> list[Problem]:
+    """A problem for each community named by an event but defined nowhere."""
     defined = {record.slug for record in data.communities} | set(known)
     return [
         Problem(
@@ -476,7 +506,8 @@ def _read_event(
     values.update(entry.schedule(default_zone, zones))
     if entry.has_problems:
         return None
-    return EventRecord(line=entry.line, **values)
+    key_lines = dict(entry.mapping.key_lines)
+    return EventRecord(line=entry.line, key_lines=key_lines, **values)
 
 
 class _Mapping(dict):
@@ -635,7 +666,10 @@ class _Entry:
 
     def description(self) -> str:
         """Read the optional description, which may run over several paragraphs."""
-        return self.text("description", None, required=False, one_line=False) or ""
+        text = self.text(
+            "description", DESCRIPTION_LIMIT, required=False, one_line=False
+        )
+        return text or ""
 
     def slug(self, limit: int, seen: dict[str, int]) -> str | None:
         """Read the slug, which must not repeat one in ``seen`` (slug to line)."""
@@ -783,11 +817,21 @@ class _Entry:
             start, end = self._days()
         else:
             start, end = self._times(zone)
+        if start and end and _instant(end, zone) - _instant(start, zone) > LONGEST_EVENT:
+            self.problem(
+                "end_date" if all_day else "end",
+                _("the event lasts more than %(days)d days; split it into several"
+                  " events", days=LONGEST_EVENT.days),
+            )
 
         opens = self._local_time("registration_opens", zone, required=False)
         closes = self._local_time("registration_closes", zone, required=False)
         if opens and closes and closes <= opens:
             self.problem("registration_closes", _("must be after registration_opens"))
+        if opens and start and _instant(opens, zone) >= _instant(start, zone):
+            self.problem("registration_opens", _("must be before the start"))
+        if closes and end and _instant(closes, zone) > _instant(end, zone):
+            self.problem("registration_closes", _("must not be after the end"))
         return {
             "timezone": timezone,
             "all_day": all_day,
@@ -841,16 +885,22 @@ class _Entry:
         value = self._value(key, required)
         if value is None:
             return None
+        day = None
         if isinstance(value, date) and not isinstance(value, datetime):
-            return value
-        if isinstance(value, str):
+            day = value
+        elif isinstance(value, str):
             try:
-                return date.fromisoformat(value.strip())
+                day = date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        self.problem(key, _("“%(value)s” is not a date; write it like 2027-02-06",
-                            value=value))
-        return None
+        if day is None:
+            self.problem(key, _("“%(value)s” is not a date; write it like 2027-02-06",
+                                value=value))
+            return None
+        if not in_year_range(day):
+            self._out_of_range(key, day.isoformat())
+            return None
+        return day
 
     def _local_time(self, key: str, zone: ZoneInfo | None, required: bool):
         value = self._value(key, required)
@@ -872,6 +922,9 @@ class _Entry:
                   " “timezone:”"),
             )
             return None
+        if not in_year_range(moment):
+            self._out_of_range(key, f"{moment:%Y-%m-%d %H:%M}")
+            return None
         if zone is not None and not _exists_in_zone(moment, zone):
             self.problem(
                 key,
@@ -880,6 +933,20 @@ class _Entry:
             )
             return None
         return moment
+
+
+    def _out_of_range(self, key: str, value: str) -> None:
+        self.problem(
+            key,
+            _("“%(value)s” is outside the years %(first)d to %(last)d",
+              value=value, first=EARLIEST_YEAR, last=LATEST_YEAR),
+        )
+
+
+def _instant(local: datetime, zone: ZoneInfo | None) -> datetime:
+    """A local time as an instant where the zone is known, so that spans across a
+    change of the clocks are measured correctly; as it is otherwise."""
+    return local if zone is None else _to_utc(local, zone)
 
 
 def _parse_local_time(value) -> datetime | None:

@@ -5,6 +5,7 @@ they neither flush nor commit, so the caller decides when the change is written.
 """
 
 from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
 
 from ..communities.models import Community, Sector
 from ..database import utcnow
@@ -42,6 +43,22 @@ OTHER_FIELDS = (
 EVENT_FIELDS = frozenset(CALENDAR_FIELDS + OTHER_FIELDS + ("sectors", "languages"))
 
 COMMUNITY_FIELDS = frozenset(("slug", "name", "area", "description"))
+
+#: The years an event's dates may fall in. Far-off years are typing mistakes, and
+#: beyond the year 9999 a date cannot even be converted between time zones.
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2100
+
+#: The longest an event may last; anything longer is a series of events.
+LONGEST_EVENT = timedelta(days=31)
+
+#: The longest description, in characters, in the form and in the imports alike.
+DESCRIPTION_LIMIT = 20_000
+
+
+def in_year_range(moment: date) -> bool:
+    """Whether a date (or a date and time) falls within the years events may use."""
+    return EARLIEST_YEAR <= moment.year <= LATEST_YEAR
 
 
 def apply_event_changes(event: Event, values: Mapping) -> bool:

@@ -1,7 +1,8 @@
 """The organiser's forms: one event form for creating and editing, the walk-in form,
 the CSV upload and the buttons that only carry a CSRF token."""
 
-from datetime import datetime, time, timedelta
+import secrets
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -14,6 +15,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -27,12 +29,20 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..events.importer import _exists_in_zone, _is_web_address, _to_utc
 from ..events.models import Event
+from ..events.services import (
+    DESCRIPTION_LIMIT,
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    LONGEST_EVENT,
+    in_year_range,
+)
 from ..extensions import db
 from ..registration.forms import _plain_text, _single_line
 from ..slugs import is_slug
@@ -130,7 +140,15 @@ class EventForm(FlaskForm):
         ],
     )
     description = TextAreaField(
-        _l("Description"), filters=[_strip], validators=[Optional(), _plain_text]
+        _l("Description"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(
+                max=DESCRIPTION_LIMIT, message=_l("Use at most %(max)d characters.")
+            ),
+            _plain_text,
+        ],
     )
 
     timezone = StringField(
@@ -320,13 +338,8 @@ class EventForm(FlaskForm):
             valid &= self._check_times(zone)
 
         for moment in (self.registration_opens, self.registration_closes):
-            valid &= self._check_exists(moment, zone)
-        opens, closes = self.registration_opens.data, self.registration_closes.data
-        if opens and closes and closes <= opens:
-            self.registration_closes.errors.append(
-                _l("Sign-up must close after it opens.")
-            )
-            valid = False
+            valid &= self._check_year(moment) and self._check_exists(moment, zone)
+        valid &= self._check_sign_up_window(zone)
 
         if not (self.venue_name.data or self.online_url.data or self.online_url.errors):
             self.venue_name.errors.append(
@@ -350,8 +363,8 @@ class EventForm(FlaskForm):
         if self.all_day.data:
             first = self.start_date.data
             last = self.end_date.data or first
-            start = datetime.combine(first, time())
-            end = datetime.combine(last + timedelta(days=1), time())
+            start = _midnight(first)
+            end = _midnight(last + timedelta(days=1))
         else:
             start, end = self.starts_at.data, self.ends_at.data
 
@@ -382,6 +395,9 @@ class EventForm(FlaskForm):
         return ZoneInfo(self.timezone.data)
 
     def _check_days(self) -> bool:
+        if not (self._check_year(self.start_date) & self._check_year(self.end_date)):
+            return False
+
         first, last = self.start_date.data, self.end_date.data
         if first is None:
             if not self.start_date.errors:
@@ -389,6 +405,9 @@ class EventForm(FlaskForm):
             return False
         if last is not None and last < first:
             self.end_date.errors.append(_l("The last day cannot be before the first."))
+            return False
+        if ((last or first) - first).days + 1 > LONGEST_EVENT.days:
+            self.end_date.errors.append(_too_long_message())
             return False
         return True
 
@@ -401,7 +420,7 @@ class EventForm(FlaskForm):
             if field.data is None and not field.errors:
                 field.errors.append(message)
                 valid = False
-            valid &= self._check_exists(field, zone)
+            valid &= self._check_year(field) and self._check_exists(field, zone)
 
         start, end = self.starts_at.data, self.ends_at.data
         if valid and start and end:
@@ -412,7 +431,67 @@ class EventForm(FlaskForm):
             if end <= start:
                 self.ends_at.errors.append(_l("The event must end after it starts."))
                 valid = False
+            elif end - start > LONGEST_EVENT:
+                self.ends_at.errors.append(_too_long_message())
+                valid = False
         return valid
+
+    def _check_year(self, field) -> bool:
+        """Refuse a date outside the years events use, before any sum with it."""
+        if field.data is None or in_year_range(field.data):
+            return True
+        field.errors.append(
+            _l(
+                "Enter a date between the years %(first)d and %(last)d.",
+                first=EARLIEST_YEAR,
+                last=LATEST_YEAR,
+            )
+        )
+        return False
+
+    def _check_sign_up_window(self, zone: ZoneInfo | None) -> bool:
+        """Sign-up opens before the event starts, and closes by the time it ends."""
+        opens = self.registration_opens.data
+        closes = self.registration_closes.data
+        if self.registration_opens.errors or self.registration_closes.errors:
+            return True
+        if opens and closes and closes <= opens:
+            self.registration_closes.errors.append(
+                _l("Sign-up must close after it opens.")
+            )
+            return False
+
+        bounds = self._event_bounds()
+        if zone is None or bounds is None:
+            return True
+        start, end = bounds
+        valid = True
+        if opens and _to_utc(opens, zone) >= _to_utc(start, zone):
+            self.registration_opens.errors.append(
+                _l("Sign-up must open before the event starts.")
+            )
+            valid = False
+        if closes and _to_utc(closes, zone) > _to_utc(end, zone):
+            self.registration_closes.errors.append(
+                _l("Sign-up must close by the time the event ends.")
+            )
+            valid = False
+        return valid
+
+    def _event_bounds(self) -> tuple[datetime, datetime] | None:
+        """The event's local start and end, when both were given and are valid."""
+        if self.all_day.data:
+            fields = (self.start_date, self.end_date)
+            if self.start_date.data is None or any(f.errors for f in fields):
+                return None
+            first = self.start_date.data
+            last = self.end_date.data or first
+            return _midnight(first), _midnight(last + timedelta(days=1))
+
+        fields = (self.starts_at, self.ends_at)
+        if any(f.data is None or f.errors for f in fields):
+            return None
+        return self.starts_at.data, self.ends_at.data
 
     def _check_exists(self, field, zone: ZoneInfo | None) -> bool:
         if field.data is None or zone is None or _exists_in_zone(field.data, zone):
@@ -435,8 +514,18 @@ def slug_taken(slug: str, event: Event | None = None) -> bool:
 
 
 class WalkInForm(FlaskForm):
-    """Someone who came without signing up: a name if they give one, and a sector."""
+    """Someone who came without signing up: a name if they give one, and a sector.
 
+    ``nonce`` is a one-time value given to each form shown: a second tap on the
+    button sends the same value again, and then adds nobody.
+    """
+
+    nonce = HiddenField(
+        validators=[
+            Optional(),
+            Regexp(r"^[A-Za-z0-9_-]{16,64}$", message=_l("Reload the page.")),
+        ]
+    )
     name = StringField(
         _l("Name (optional)"),
         filters=[_strip],
@@ -463,6 +552,11 @@ class WalkInForm(FlaskForm):
     )
 
 
+def new_nonce() -> str:
+    """A fresh one-time value for a form."""
+    return secrets.token_urlsafe(18)
+
+
 class ImportForm(FlaskForm):
     """The CSV file of events to import."""
 
@@ -473,6 +567,18 @@ class ImportForm(FlaskForm):
 
 class ButtonForm(FlaskForm):
     """A button that changes something: no fields, only the CSRF token."""
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time())
+
+
+def _too_long_message():
+    return _l(
+        "An event can last at most %(days)d days. Enter a longer programme as"
+        " several events.",
+        days=LONGEST_EVENT.days,
+    )
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:

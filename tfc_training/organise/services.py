@@ -17,11 +17,10 @@ from datetime import datetime, time
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
+from ..audit.models import AuditEntry
 from ..audit.services import STATUS_LABELS, record
 from ..communities.models import Community
 from ..database import begin_write
-from ..events.csv_import import CsvImportData
-from ..events.importer import ImportFailed, ImportResult, Problem, apply_import
 from ..events.models import Event
 from ..events.services import apply_event_changes
 from ..extensions import db
@@ -29,6 +28,7 @@ from ..mail.services import (
     forget_messages,
     notify_event_cancelled,
     notify_event_changed,
+    notify_rejected,
     notify_signup,
 )
 from ..registration.models import ACTIVE_STATUSES, Registration
@@ -227,24 +227,32 @@ def can_check_in(event: Event, *, now: datetime) -> bool:
 # --- Events --------------------------------------------------------------------
 
 
-def create_event(values: Mapping, *, actor, now: datetime) -> Event:
-    """Create a draft event from checked ``values`` (see ``apply_event_changes``)."""
+def create_event(
+    values: Mapping, *, actor, now: datetime, source: str | None = None
+) -> Event:
+    """Create an event from checked ``values`` (see ``apply_event_changes``).
+
+    The event is a draft unless ``values`` gives another status, as an import may.
+    ``source`` names the kind of file it was imported from, for the trail.
+    """
     begin_write()
     event = Event(status="draft", created_at=now)
     db.session.add(event)
-    apply_event_changes(event, {**values, "status": "draft"})
+    apply_event_changes(event, {**values, "status": values.get("status", "draft")})
     db.session.flush()
 
-    record(event, "event.created", actor=actor)
+    details = {"source": source} if source else {}
+    record(event, "event.created", actor=actor, **details)
     logger.info("event %s created", event.id)
     return event
 
 
-def update_event(event: Event, values: Mapping, *, actor, now: datetime) -> Event:
-    """Change an event and tell whoever the change concerns.
+def update_event(event: Event, values: Mapping, *, actor, now: datetime) -> list[str]:
+    """Change an event and tell whoever the change concerns; returns what changed.
 
     A change of time or place is e-mailed to the active registrants of a published
-    event. A larger capacity confirms people from the waiting list.
+    event. A larger capacity confirms people from the waiting list. The names of
+    the fields that changed are returned, none when the values were the same.
 
     :raise ActionRefused: when the capacity would drop below the people already
         confirmed, since nobody loses a place they were given.
@@ -268,76 +276,29 @@ def update_event(event: Event, values: Mapping, *, actor, now: datetime) -> Even
         )
 
     if not apply_event_changes(event, values):
-        return event
+        return []
     db.session.flush()
 
     changed = _after_change(event, before, actor=actor)
     if _more_places(before["capacity"], event.capacity):
         _promote(event, actor=actor, now=now)
     logger.info("event %s changed: %s", event.id, ", ".join(changed))
-    return event
-
-
-def import_events(data: CsvImportData, *, actor, now: datetime) -> ImportResult:
-    """Import events read from a CSV file, all or none, on ``actor``'s authority.
-
-    Organisers may only import events for the communities they organise, and only
-    update events of those communities; every row is checked. Changes are written
-    to each event's trail and e-mailed as an edit in the form would be.
-
-    :raise ImportFailed: listing every problem with the file or with its rows.
-    """
-    begin_write()
-    problems = data.problems + _import_permission_problems(data, actor)
-    if problems:
-        raise ImportFailed(sorted(problems, key=lambda problem: problem.line or 0))
-
-    slugs = [record.slug for record in data.events]
-    known = db.session.scalars(select(Event).where(Event.slug.in_(slugs))).all()
-    before = {event.slug: _snapshot(event) for event in known}
-    waiting = set(
-        db.session.scalars(
-            select(Registration.id)
-            .where(Registration.event_id.in_([event.id for event in known]))
-            .where(Registration.status == "waitlisted")
-        )
-    )
-
-    result = apply_import(data)
-
-    for event in db.session.scalars(select(Event).where(Event.slug.in_(slugs))):
-        if event.slug in before:
-            _after_change(event, before[event.slug], actor=actor)
-        else:
-            record(event, "event.created", actor=actor, source="csv")
-
-    # The import confirms people from waiting lists when capacities grow, and e-mails
-    # them; the trail shows it, as after an edit in the form.
-    if waiting:
-        promoted = db.session.scalars(
-            select(Registration)
-            .where(Registration.id.in_(waiting))
-            .where(Registration.status == "confirmed")
-        )
-        for person in promoted:
-            record(
-                person.event,
-                "registration.promoted",
-                actor=actor,
-                registration=person,
-                status="confirmed",
-            )
-    return result
+    return changed
 
 
 def publish_event(event: Event, *, actor, now: datetime) -> None:
     """Make a draft public: on the site, in the feeds, open for sign-up.
 
-    :raise ActionRefused: for an event that is not a draft.
+    :raise ActionRefused: for an event that is not a draft, or one that has ended,
+        which nobody could sign up for any more.
     """
     event = _lock_event(event.id)
     if event.status != "draft":
         raise ActionRefused(_("Only a draft can be published."))
+    if event.ends_at <= now:
+        raise ActionRefused(
+            _("This event has already ended. Change its dates to publish it.")
+        )
 
     apply_event_changes(event, {"status": "published"})
     record(event, "event.published", actor=actor)
@@ -360,7 +321,7 @@ def cancel_event(event: Event, *, actor, now: datetime) -> None:
 
     apply_event_changes(event, {"status": "cancelled"})
     record(event, "event.cancelled", actor=actor)
-    if _has_active(event):
+    if has_active_registrations(event):
         notify_event_cancelled(event)
     logger.info("event %s cancelled", event.id)
 
@@ -428,7 +389,7 @@ def approve(registration: Registration, *, actor, now: datetime) -> Registration
 
 
 def reject(registration: Registration, *, actor, now: datetime) -> Registration:
-    """Turn down a pending sign-up.
+    """Turn down a pending sign-up and tell the person so.
 
     :raise ActionRefused: when the sign-up is not pending.
     """
@@ -442,6 +403,8 @@ def reject(registration: Registration, *, actor, now: datetime) -> Registration:
     db.session.flush()
 
     record(event, "registration.rejected", actor=actor, registration=registration)
+    if registration.erased_at is None:
+        notify_rejected(registration)
     logger.info("registration %s rejected", registration.id)
     return registration
 
@@ -463,13 +426,8 @@ def cancel_by_organiser(
             _("This registration is already %(status)s.", status=_status_word(previous))
         )
 
-    try:
-        promoted = cancel(registration, now=now, notify=True)
-    except RegistrationClosed:
-        raise ActionRefused(
-            _("This event has already taken place; its registrations stay as they are.")
-        ) from None
-
+    # Written first, so that the trail reads in order: the cancellation, then the
+    # promotion it causes, which ``cancel`` records itself.
     record(
         event,
         "registration.cancelled_by_organiser",
@@ -477,15 +435,12 @@ def cancel_by_organiser(
         registration=registration,
         previous_status=previous,
     )
-    for person in promoted:
-        record(
-            event,
-            "registration.promoted",
-            actor=actor,
-            registration=person,
-            status="confirmed",
-        )
-    return promoted
+    try:
+        return cancel(registration, now=now, notify=True, by_organiser=True)
+    except RegistrationClosed:
+        raise ActionRefused(
+            _("This event has already taken place; its registrations stay as they are.")
+        ) from None
 
 
 def erase(registration: Registration, *, actor, now: datetime) -> None:
@@ -543,11 +498,18 @@ def check_in(registration: Registration, *, actor, now: datetime) -> bool:
 
 
 def undo_check_in(registration: Registration, *, actor, now: datetime) -> bool:
-    """Take back a check-in made by mistake; returns whether anything changed."""
-    begin_write()
+    """Take back a check-in made by mistake; returns whether anything changed.
+
+    A walk-in exists only because of their check-in, so taking it back removes
+    them: they are cancelled, take no place and are not counted as attending.
+    """
+    event = _lock_event(registration.event_id)
     db.session.refresh(registration)
     if registration.attended_at is None:
         return False
+    if registration.source == "walk-in":
+        _remove_walk_in(event, registration, actor=actor, now=now)
+        return True
 
     registration.attended_at = None
     registration.checked_in_by_id = None
@@ -565,23 +527,35 @@ def undo_check_in(registration: Registration, *, actor, now: datetime) -> bool:
 
 @dataclass
 class WalkIn:
-    """What is asked of someone who comes without having signed up."""
+    """What is asked of someone who comes without having signed up.
+
+    ``nonce`` is the one-time value of the form it came from, if any: a form sent
+    twice, by a double tap at the door, adds one person only.
+    """
 
     name: str | None
     sector: str | None
     language: str
+    nonce: str | None = None
 
 
-def add_walk_in(event: Event, walk_in: WalkIn, *, actor, now: datetime) -> Registration:
+def add_walk_in(
+    event: Event, walk_in: WalkIn, *, actor, now: datetime
+) -> Registration | None:
     """Record someone who came without signing up, already checked in.
 
-    Walk-ins may go beyond the capacity: they are in the room.
+    Walk-ins may go beyond the capacity: they are in the room. Returns ``None``,
+    adding nobody, when the same form was already sent.
 
     :raise ActionRefused: before check-in opens, or for an event not taking place.
     """
-    begin_write()
-    db.session.refresh(event)
+    # The event's lock makes a second copy of the form wait for the first, and then
+    # find its nonce on the trail.
+    event = _lock_event(event.id)
     _require_check_in_open(event, now)
+    if walk_in.nonce and _walk_in_added(event, walk_in.nonce):
+        logger.info("walk-in form for event %s sent again; nobody added", event.id)
+        return None
 
     registration = Registration(
         event_id=event.id,
@@ -599,15 +573,48 @@ def add_walk_in(event: Event, walk_in: WalkIn, *, actor, now: datetime) -> Regis
     db.session.add(registration)
     db.session.flush()
 
+    details = {"sector": registration.sector_slug}
+    if walk_in.nonce:
+        details["nonce"] = walk_in.nonce
     record(
         event,
         "registration.walk_in_added",
         actor=actor,
         registration=registration,
-        sector=registration.sector_slug,
+        **details,
     )
     logger.info("walk-in %s added to event %s", registration.id, event.id)
     return registration
+
+
+def _walk_in_added(event: Event, nonce: str) -> bool:
+    """Whether a walk-in form with this one-time value was already taken."""
+    found = db.session.scalar(
+        select(AuditEntry.id)
+        .where(AuditEntry.event_id == event.id)
+        .where(AuditEntry.action == "registration.walk_in_added")
+        .where(AuditEntry.details["nonce"].as_string() == nonce)
+        .limit(1)
+    )
+    return found is not None
+
+
+def _remove_walk_in(
+    event: Event, registration: Registration, *, actor, now: datetime
+) -> None:
+    registration.status = "cancelled"
+    registration.cancelled_at = now
+    registration.attended_at = None
+    registration.checked_in_by_id = None
+    registration.updated_at = now
+    db.session.flush()
+
+    record(
+        event, "registration.walk_in_removed", actor=actor, registration=registration
+    )
+    logger.info("walk-in %s removed from event %s", registration.id, event.id)
+    # Walk-ins are counted among the confirmed, so removing one may free a place.
+    _promote(event, actor=actor, now=now)
 
 
 # --- Internals ------------------------------------------------------------------
@@ -655,7 +662,7 @@ def _after_change(event: Event, before: Mapping, *, actor) -> list[str]:
 
     _record_changes(event, before, changed, actor=actor)
     moved = [name for name in changed if name in SCHEDULE_FIELDS + PLACE_FIELDS]
-    if moved and event.status == "published" and _has_active(event):
+    if moved and event.status == "published" and has_active_registrations(event):
         notify_event_changed(
             event, {name: (before[name], after[name]) for name in moved}
         )
@@ -700,88 +707,21 @@ def _record_changes(
         record(event, "event.updated", actor=actor, **details)
 
 
-def _import_permission_problems(data: CsvImportData, user) -> list[Problem]:
-    """Problems with rows naming communities or events ``user`` does not organise."""
-    if user.is_admin:
-        return []
-
-    organised = {
-        community.slug: community.id for community in managed_communities(user)
-    }
-    slugs = [row.slug for row in data.rows if row.slug]
-    owners = dict(
-        db.session.execute(
-            select(Event.slug, Event.community_id).where(Event.slug.in_(slugs))
-        ).all()
-    )
-    yours = ", ".join(sorted(organised)) or "—"
-
-    problems = []
-    for row in data.rows:
-        if row.community is None:
-            problems.append(
-                Problem(
-                    data.source,
-                    row.line,
-                    "community",
-                    _(
-                        "is required: name one of your communities (%(yours)s);"
-                        " network-wide events are imported by network staff",
-                        yours=yours,
-                    ),
-                )
-            )
-        elif row.community not in organised:
-            problems.append(
-                Problem(
-                    data.source,
-                    row.line,
-                    "community",
-                    _(
-                        "you do not organise “%(slug)s”; you can import events for:"
-                        " %(yours)s",
-                        slug=row.community,
-                        yours=yours,
-                    ),
-                )
-            )
-        if row.slug in owners and owners[row.slug] not in organised.values():
-            problems.append(
-                Problem(
-                    data.source,
-                    row.line,
-                    "slug",
-                    _(
-                        "“%(slug)s” is an event of a community you do not organise",
-                        slug=row.slug,
-                    ),
-                )
-            )
-    return problems
-
-
 def _promote(event: Event, *, actor, now: datetime) -> list[Registration]:
     if event.status != "published" or event.ends_at <= now:
         return []
 
-    # Each person confirmed is e-mailed by ``promote_waiting`` itself.
-    promoted = promote_waiting(event, now=now)
-    for person in promoted:
-        record(
-            event,
-            "registration.promoted",
-            actor=actor,
-            registration=person,
-            status="confirmed",
-        )
-    return promoted
+    # Each person confirmed is e-mailed, and written to the trail, by
+    # ``promote_waiting`` itself.
+    return promote_waiting(event, now=now, actor=actor)
 
 
 def _more_places(old: int | None, new: int | None) -> bool:
     return old is not None and (new is None or new > old)
 
 
-def _has_active(event: Event) -> bool:
+def has_active_registrations(event: Event) -> bool:
+    """Whether anyone holds a place, a turn or a request for ``event``."""
     return bool(
         db.session.scalar(
             select(func.count(Registration.id))

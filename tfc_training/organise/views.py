@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts.access import manageable_event_or_404, require_organiser
 from ..audit.services import STATUS_LABELS, registrant_label, trail
 from ..database import utcnow
-from ..events.csv_import import COLUMNS, decode_csv
+from ..events.csv_import import COLUMNS
 from ..events.importer import ImportFailed
 from ..events.models import Event
 from ..extensions import db
@@ -43,8 +43,10 @@ from .forms import (
     EventForm,
     ImportForm,
     WalkInForm,
+    new_nonce,
     slug_taken,
 )
+from .importing import import_csv
 from .services import ActionRefused, WalkIn
 
 logger = logging.getLogger(__name__)
@@ -148,7 +150,7 @@ def edit_event(slug):
 
     new_slug = event.slug if form.slug_locked else form.slug.data or event.slug
     try:
-        event = services.update_event(
+        services.update_event(
             event, form.event_values(new_slug), actor=current_user, now=utcnow()
         )
         db.session.commit()
@@ -251,8 +253,10 @@ def export_registrants(slug):
     logger.info(
         "registrants of event %s exported by account %s", event.id, current_user.id
     )
+    # The byte-order mark tells Excel on Windows that the file is UTF-8; without it
+    # Excel reads the local code page and mangles accented and Korean names.
     return Response(
-        body.encode("utf-8"),
+        "\ufeff".encode() + body.encode("utf-8"),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -297,12 +301,26 @@ def reject(slug, registration_id):
     return _back_to_registrants(event)
 
 
-@bp.post("/events/<slug:slug>/registrants/<int:registration_id>/cancel")
+@bp.route(
+    "/events/<slug:slug>/registrants/<int:registration_id>/cancel",
+    methods=["GET", "POST"],
+)
 def cancel_registration(slug, registration_id):
-    """Cancel a registration on the person's behalf."""
+    """Ask to confirm, then cancel a registration on the person's behalf."""
     event = manageable_event_or_404(slug)
     registration = _registration_or_404(event, registration_id)
-    _check_button()
+    form = ButtonForm()
+    if request.method == "GET":
+        return render_template(
+            "organise/confirm_cancel_registration.html",
+            event=event,
+            registration=registration,
+            form=form,
+            status=_status_filter(),
+            counts=services.counts_by_event([event.id])[event.id],
+            event_over=event.ends_at <= utcnow(),
+        )
+    _check_button(form)
 
     if _attempt(
         services.cancel_by_organiser, registration, actor=current_user, now=utcnow()
@@ -344,7 +362,7 @@ def checkin(slug):
     search = (request.args.get("q") or "").strip()[:120]
     now = utcnow()
 
-    walk_in_form = WalkInForm(language=_main_language(event))
+    walk_in_form = WalkInForm(language=_main_language(event), nonce=new_nonce())
     return _checkin_page(event, search, walk_in_form, now)
 
 
@@ -369,11 +387,17 @@ def undo_check_in(slug, registration_id):
     registration = _registration_or_404(event, registration_id)
     _check_button()
 
+    walk_in = registration.source == "walk-in"
     if _attempt(services.undo_check_in, registration, actor=current_user, now=utcnow()):
-        flash(
-            _("Check-in undone: %(name)s.", name=registrant_label(registration)),
-            "success",
-        )
+        if walk_in:
+            message = _(
+                "Walk-in removed: %(name)s.", name=registrant_label(registration)
+            )
+        else:
+            message = _(
+                "Check-in undone: %(name)s.", name=registrant_label(registration)
+            )
+        flash(message, "success")
     return _back_to_checkin(event)
 
 
@@ -391,8 +415,19 @@ def walk_in(slug):
         name=form.name.data or None,
         sector=form.sector.data or None,
         language=form.language.data,
+        nonce=form.nonce.data or None,
     )
-    if _attempt(services.add_walk_in, event, walk_in, actor=current_user, now=now):
+    try:
+        added = services.add_walk_in(event, walk_in, actor=current_user, now=now)
+        db.session.commit()
+    except ActionRefused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return _back_to_checkin(event)
+
+    if added is None:
+        flash(_("This walk-in was already added; nobody was added twice."), "success")
+    else:
         flash(_("Walk-in added and checked in."), "success")
     return _back_to_checkin(event)
 
@@ -418,9 +453,7 @@ def import_events():
         return _import_page(form), 400
 
     try:
-        result = services.import_events(
-            decode_csv(raw, source), actor=current_user, now=utcnow()
-        )
+        result = import_csv(raw, source, actor=current_user, now=utcnow())
         db.session.commit()
     except ImportFailed as failure:
         db.session.rollback()

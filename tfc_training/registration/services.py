@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from ..audit.services import record
 from ..database import begin_write
 from ..events.models import Event
 from ..extensions import db
@@ -147,14 +148,19 @@ def sign_up(
 
 
 def cancel(
-    registration: Registration, *, now: datetime, notify: bool = False
+    registration: Registration,
+    *,
+    now: datetime,
+    notify: bool = False,
+    by_organiser: bool = False,
 ) -> list[Registration]:
     """Cancel a registration and, if it held a place, confirm the next person waiting.
 
     Cancelling twice changes nothing the second time. Nobody is promoted once the
     event is cancelled. Returns the registrations that were confirmed from the
     waiting list (normally one, or none); each of them is e-mailed. With ``notify``,
-    the registrant is e-mailed that the cancellation is done.
+    the registrant is e-mailed that the cancellation is done, and told that the
+    organisers did it when ``by_organiser``.
 
     :raise RegistrationClosed: with ``past`` for an active registration to an event
         that is over, whose attendance is then a matter of record.
@@ -174,6 +180,7 @@ def cancel(
         raise RegistrationClosed("past")
 
     held_place = registration.status == "confirmed"
+    was_pending = registration.status == "pending"
     registration.status = "cancelled"
     registration.cancelled_at = now
     registration.updated_at = now
@@ -182,19 +189,23 @@ def cancel(
         "registration %s cancelled for event %s", registration.id, registration.event_id
     )
     if notify:
-        notify_cancelled(registration)
+        notify_cancelled(
+            registration, by_organiser=by_organiser, with_calendar=not was_pending
+        )
 
     if not held_place or event.status != "published":
         return []
     return promote_waiting(event, now=now)
 
 
-def promote_waiting(event: Event, *, now: datetime) -> list[Registration]:
+def promote_waiting(event: Event, *, now: datetime, actor=None) -> list[Registration]:
     """Confirm waiting people, first come first served, while places are free.
 
     Places come free when someone cancels or when the capacity is raised. The caller
     must hold the event's lock, as :func:`sign_up` and :func:`cancel` do. Each person
-    confirmed is e-mailed, whoever made the place free.
+    confirmed is e-mailed, whoever made the place free, and written to the event's
+    audit trail with ``actor``: the organiser whose change freed the place, or
+    nobody when a registrant cancelled.
     """
     if event.capacity is None:
         free = None
@@ -221,6 +232,13 @@ def promote_waiting(event: Event, *, now: datetime) -> list[Registration]:
     db.session.flush()
 
     for registration in waiting:
+        record(
+            event,
+            "registration.promoted",
+            actor=actor,
+            registration=registration,
+            status="confirmed",
+        )
         notify_promoted(registration)
     return waiting
 
