@@ -1065,9 +1065,10 @@ def test_no_transaction_is_open_while_the_server_is_talked_to(
 class TestSilentServer:
     @pytest.fixture
     def app_config(self):
-        # Waiting for the lock gives up sooner than the server is waited for, so a
-        # sign-up that had to wait for another's mail would fail.
-        return {"SQLITE_BUSY_TIMEOUT": 1, "MAIL_TIMEOUT": 2}
+        # Waiting for the lock gives up well before the server is given up on, so a
+        # sign-up that had to wait for another's mail would fail; the lock wait is
+        # still long enough for eight short sign-ups on a busy machine.
+        return {"SQLITE_BUSY_TIMEOUT": 10, "MAIL_TIMEOUT": 30}
 
     PEOPLE = 8
 
