@@ -2,6 +2,8 @@
 
 import unicodedata
 
+from flask_babel import gettext as _
+
 #: Line breaks and tabs, the only control characters allowed in longer text.
 LINE_BREAKS_AND_TABS = "\n\r\t"
 
@@ -16,3 +18,22 @@ def has_control_characters(value: str, allowed: str = "") -> bool:
         unicodedata.category(character) == "Cc" and character not in allowed
         for character in value
     )
+
+
+def text_problem(value: str, limit: int | None, *, one_line: bool) -> str | None:
+    """Say what is wrong with trimmed, non-empty text read from a file, if anything.
+
+    The event importer and the curriculum loader hold typed text to the same rules,
+    so a mistake reads the same whichever file it is in.
+    """
+    if one_line and "\n" in value:
+        return _("must fit on one line")
+    if has_control_characters(value, allowed="" if one_line else LINE_BREAKS_AND_TABS):
+        return _("holds control characters; remove them")
+    if limit is not None and len(value) > limit:
+        return _(
+            "is %(length)d characters long; at most %(limit)d are allowed",
+            length=len(value),
+            limit=limit,
+        )
+    return None

@@ -39,7 +39,7 @@ from markdown_it import MarkdownIt
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..events.importer import Problem
-from ..plain_text import LINE_BREAKS_AND_TABS, has_control_characters
+from ..plain_text import LINE_BREAKS_AND_TABS, has_control_characters, text_problem
 from ..slugs import SLUG_PATTERN
 from ..vocabulary import LANGUAGES
 from .models import Lesson, Module, Question
@@ -944,22 +944,9 @@ class _Fields:
             if required:
                 self.problem(key, _("must not be empty"))
             return None
-        if one_line and "\n" in value:
-            self.problem(key, _("must fit on one line"))
-            return None
-        allowed = "" if one_line else LINE_BREAKS_AND_TABS
-        if has_control_characters(value, allowed=allowed):
-            self.problem(key, _("holds control characters; remove them"))
-            return None
-        if limit is not None and len(value) > limit:
-            self.problem(
-                key,
-                _(
-                    "is %(length)d characters long; at most %(limit)d are allowed",
-                    length=len(value),
-                    limit=limit,
-                ),
-            )
+        problem = text_problem(value, limit, one_line=one_line)
+        if problem:
+            self.problem(key, problem)
             return None
         return value
 
