@@ -6,9 +6,8 @@ Create Date: 2026-12-04 18:45:00.000000
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a6d0c1e2f3b4"

@@ -1,0 +1,403 @@
+"""Repeating events: the rule, its dates, changing one date or the rest, and feeds."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from organise_support import (
+    add_registration,
+    build_site,
+    fresh,
+    outbox,
+)
+from series_support import (
+    LA,
+    expanded,
+    in_database,
+    make_series,
+    occurrences,
+    series_row,
+    unfolded_lines,
+)
+
+from tfc_training.events.models import Event
+from tfc_training.events.recurrence import (
+    MAX_OCCURRENCES,
+    Rule,
+    RuleError,
+    local_starts,
+    rule_from_mapping,
+    rule_from_rrule,
+    rule_to_text,
+)
+from tfc_training.extensions import db
+from tfc_training.organise.series import split_series
+from tfc_training.organise.services import cancel_event, update_event
+from tfc_training.registration.models import Registration
+
+#: Every other Wednesday through 2031: across the spring (9 March) and autumn
+#: (2 November) changes of the clocks in Los Angeles.
+FORTNIGHTLY = Rule("weekly", every=2, weekdays=("WE",), until=date(2031, 12, 31))
+FIRST = datetime(2031, 1, 8, 18, 30)
+FIRST_END = datetime(2031, 1, 8, 20, 0)
+
+
+@pytest.fixture
+def site(make_community, make_user, make_event, now):
+    return build_site(make_community, make_user, make_event, now)
+
+
+def fortnightly(site, now, **changes):
+    return make_series(
+        site.home, site.organiser, now, FORTNIGHTLY, FIRST, FIRST_END, **changes
+    )
+
+
+# --- The rule ---------------------------------------------------------------------
+
+
+def test_a_weekly_rule_keeps_its_local_time_across_both_clock_changes():
+    starts = local_starts(FORTNIGHTLY, FIRST)
+
+    assert starts[0] == FIRST
+    assert starts[-1] == datetime(2031, 12, 24, 18, 30)
+    assert {start.time() for start in starts} == {time(18, 30)}
+    offsets = {start.replace(tzinfo=LA).utcoffset() for start in starts}
+    assert offsets == {timedelta(hours=-8), timedelta(hours=-7)}
+
+
+def test_a_monthly_rule_on_the_second_tuesday():
+    rule = Rule("monthly", weekdays=("TU",), week_of_month=2, count=4)
+
+    starts = local_starts(rule, datetime(2031, 1, 1, 18, 0))
+
+    assert [start.date() for start in starts] == [
+        date(2031, 1, 14),
+        date(2031, 2, 11),
+        date(2031, 3, 11),
+        date(2031, 4, 8),
+    ]
+
+
+def test_a_series_starts_on_the_first_date_its_rule_gives():
+    rule = Rule("weekly", weekdays=("WE",), count=2)
+
+    starts = local_starts(rule, datetime(2031, 1, 9, 18, 0))  # a Thursday
+
+    assert [start.date() for start in starts] == [date(2031, 1, 15), date(2031, 1, 22)]
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (Rule("weekly", count=3), "Choose the days of the week"),
+        (Rule("weekly", weekdays=("WE",)), "End the repetition"),
+        (
+            Rule("weekly", weekdays=("WE",), until=date(2031, 1, 1), count=2),
+            "End the repetition",
+        ),
+        (Rule("monthly", count=3), "either on a day of the month or on a weekday"),
+        (Rule("weekly", weekdays=("WE",), count=MAX_OCCURRENCES + 1), "at most 104"),
+        (
+            Rule("weekly", weekdays=("WE",), until=date(2034, 1, 1)),
+            "at most 104 dates within two years",
+        ),
+        (
+            Rule("weekly", weekdays=("WE",), until=date(2030, 1, 1)),
+            "must end after its first date",
+        ),
+    ],
+)
+def test_rules_that_cannot_be_used_are_refused_with_a_reason(app, rule, message):
+    with pytest.raises(RuleError, match=message):
+        local_starts(rule, FIRST)
+
+
+def test_a_rule_is_read_from_yaml_words_and_from_rrule_text():
+    words = rule_from_mapping(
+        {"every": "2 weeks", "on": ["wednesday"], "until": date(2031, 6, 30)}
+    )
+    text = rule_from_rrule("FREQ=WEEKLY;INTERVAL=2;BYDAY=WE;UNTIL=20310630")
+    monthly = rule_from_mapping({"every": "month", "on": "second tuesday", "count": 12})
+
+    assert words == text == Rule("weekly", 2, ("WE",), until=date(2031, 6, 30))
+    assert monthly == Rule("monthly", 1, ("TU",), week_of_month=2, count=12)
+    assert rule_from_rrule(rule_to_text(monthly)) == monthly
+
+
+# --- Making a series ---------------------------------------------------------------
+
+
+def test_each_date_of_a_series_is_an_event_of_its_own(app, site, now):
+    series = fortnightly(site, now)
+
+    dates = occurrences(series.id)
+    assert len(dates) == len(local_starts(FORTNIGHTLY, FIRST))
+    assert dates[0].slug == "koreatown-tfc-meeting-2031-01-08"
+    assert all(event.starts_at == event.recurrence_id for event in dates)
+    assert {event.local_start.time() for event in dates} == {time(18, 30)}
+    assert {event.ends_at - event.starts_at for event in dates} == {
+        timedelta(minutes=90)
+    }
+
+
+def test_sign_up_windows_follow_each_date(app, site, now):
+    opens = datetime(2031, 1, 1, 9, 0, tzinfo=LA).astimezone(UTC)
+    series = fortnightly(site, now, registration_opens_at=opens)
+
+    second = occurrences(series.id)[1]
+    assert second.registration_opens_at == second.starts_at - (
+        occurrences(series.id)[0].starts_at - opens
+    )
+
+
+# --- One date -----------------------------------------------------------------------
+
+
+def test_cancelling_one_date_tells_its_registrants_and_leaves_the_others(
+    app, site, now
+):
+    series = fortnightly(site, now)
+    _first, second, third = occurrences(series.id)[:3]
+    add_registration(second, email="ana@example.org")
+    add_registration(third, email="ben@example.org")
+    sequence = series_row(series.id).sequence
+
+    cancel_event(fresh(Event, second.id), actor=site.organiser, now=now)
+    db.session.commit()
+
+    dates = occurrences(series.id)
+    assert [e.status for e in dates[:3]] == ["published", "cancelled", "published"]
+    cancelled = outbox("event-cancelled")
+    assert [m.recipient for m in cancelled] == ["ana@example.org"]
+    assert series_row(series.id).sequence > sequence
+
+
+def test_a_cancelled_date_is_an_exdate_of_the_series_in_the_feed(
+    app, client, site, now
+):
+    series = fortnightly(site, now)
+    second = occurrences(series.id)[1]
+    cancel_event(second, actor=site.organiser, now=now)
+    db.session.commit()
+
+    body = client.get("/calendar.ics").data
+
+    lines = unfolded_lines(body)
+    assert "EXDATE;TZID=America/Los_Angeles:20310122T183000" in lines
+    assert sum(line.startswith("EXDATE") for line in lines) == 1
+    assert sum(line.startswith("UID:series-") for line in lines) == 1
+    assert expanded(body) == in_database(occurrences(series.id))
+
+
+def test_moving_one_date_keeps_its_recurrence_id_and_tells_registrants(
+    app, client, site, now
+):
+    series = fortnightly(site, now)
+    second = occurrences(series.id)[1]
+    add_registration(second, email="ana@example.org")
+    new_start = datetime(2031, 1, 23, 19, 0, tzinfo=LA).astimezone(UTC)
+
+    update_event(
+        fresh(Event, second.id),
+        {
+            "starts_at": new_start,
+            "ends_at": new_start + timedelta(hours=1),
+            "venue_name": "Library",
+        },
+        actor=site.organiser,
+        now=now,
+    )
+    db.session.commit()
+
+    moved = fresh(Event, second.id)
+    assert moved.recurrence_id == datetime(2031, 1, 23, 2, 30, tzinfo=UTC)
+    assert [m.recipient for m in outbox("event-changed")] == ["ana@example.org"]
+
+    body = client.get("/calendar.ics").data
+    lines = unfolded_lines(body)
+    assert "RECURRENCE-ID;TZID=America/Los_Angeles:20310122T183000" in lines
+    assert "DTSTART;TZID=America/Los_Angeles:20310123T190000" in lines
+    assert sum(line.startswith("UID:series-") for line in lines) == 2
+    assert expanded(body) == in_database(occurrences(series.id))
+
+
+def test_registering_for_one_date_of_a_full_series_leaves_the_others_open(
+    app, client, site, now
+):
+    series = fortnightly(site, now, capacity=1)
+    first, second = occurrences(series.id)[:2]
+    add_registration(first, email="ana@example.org")
+
+    response = client.post(
+        f"/events/{first.slug}/register",
+        data={
+            "name": "Ben",
+            "email": "ben@example.org",
+            "sector": "schools",
+            "language": "en",
+            "consent": "y",
+        },
+    )
+    assert response.status_code == 200
+    response = client.post(
+        f"/events/{second.slug}/register",
+        data={
+            "name": "Cy",
+            "email": "cy@example.org",
+            "sector": "schools",
+            "language": "en",
+            "consent": "y",
+        },
+    )
+    assert response.status_code == 200
+
+    db.session.rollback()
+    by_event = {
+        (r.event_id, r.email): r.status for r in db.session.query(Registration).all()
+    }
+    assert by_event == {
+        (first.id, "ana@example.org"): "confirmed",
+        (first.id, "ben@example.org"): "waitlisted",
+        (second.id, "cy@example.org"): "confirmed",
+    }
+    others = [e.id for e in occurrences(series.id)[2:]]
+    assert (
+        not db.session.query(Registration)
+        .filter(Registration.event_id.in_(others))
+        .count()
+    )
+
+
+# --- The rest of a series -------------------------------------------------------------
+
+
+def test_editing_a_series_from_a_date_onward_keeps_earlier_dates(
+    app, client, site, now
+):
+    series = fortnightly(site, now)
+    dates = occurrences(series.id)
+    fourth = dates[3]
+    signed_up = add_registration(dates[5], email="ana@example.org")
+    before = [(e.id, e.starts_at, e.title, e.sequence) for e in dates[:3]]
+    start = datetime.combine(fourth.local_start.date(), time(19, 0), tzinfo=LA)
+    values = {
+        "slug": "koreatown-tfc-meeting",
+        "title": "TFC meeting (new room)",
+        "timezone": "America/Los_Angeles",
+        "starts_at": start.astimezone(UTC),
+        "ends_at": (start + timedelta(hours=2)).astimezone(UTC),
+        "venue_name": "Library",
+    }
+
+    new = split_series(
+        fresh(Event, fourth.id),
+        values,
+        Rule("weekly", every=2, weekdays=("WE",), until=date(2031, 6, 30)),
+        actor=site.organiser,
+        now=now,
+    )
+    db.session.commit()
+
+    old = series_row(series.id)
+    assert old.until == date(2031, 2, 18)
+    assert [(e.id, e.starts_at, e.title, e.sequence) for e in occurrences(old.id)] == (
+        before
+    )
+    later = occurrences(new.id)
+    assert later[0].id == fourth.id
+    assert {e.local_start.time() for e in later} == {time(19, 0)}
+    assert {e.title for e in later} == {"TFC meeting (new room)"}
+    assert later[-1].local_start.date() == date(2031, 6, 25)
+    assert new.uid != old.uid
+    # Her sign-up stays, on its date's new time, and she is told of the change.
+    assert fresh(Registration, signed_up.id).event.series_id == new.id
+    assert [m.recipient for m in outbox("event-changed")] == ["ana@example.org"]
+    # Dates beyond the new end that nobody signed up for are gone.
+    assert (
+        not db.session.query(Event)
+        .filter(Event.series_id.is_(None))
+        .filter(Event.slug.like("koreatown-tfc-meeting-%"))
+        .count()
+    )
+
+    body = client.get("/calendar.ics").data
+    lines = unfolded_lines(body)
+    assert "RRULE:FREQ=WEEKLY;UNTIL=20310219T023000Z;INTERVAL=2;BYDAY=WE" in lines
+    assert expanded(body) == in_database(occurrences(old.id) + later)
+
+
+def test_a_date_that_disappears_from_the_series_is_cancelled_for_its_registrants(
+    app, site, now
+):
+    series = fortnightly(site, now)
+    dates = occurrences(series.id)
+    last = dates[-1]
+    add_registration(last, email="ana@example.org")
+
+    split_series(
+        fresh(Event, dates[3].id),
+        {
+            "slug": "koreatown-tfc-meeting",
+            "timezone": "America/Los_Angeles",
+            "starts_at": dates[3].starts_at,
+            "ends_at": dates[3].ends_at,
+        },
+        Rule("weekly", every=2, weekdays=("WE",), count=3),
+        actor=site.organiser,
+        now=now,
+    )
+    db.session.commit()
+
+    gone = fresh(Event, last.id)
+    assert gone.status == "cancelled"
+    assert gone.series_id is None
+    assert [m.recipient for m in outbox("event-cancelled")] == ["ana@example.org"]
+
+
+# --- Feeds ----------------------------------------------------------------------------
+
+
+def test_the_feed_writes_one_master_with_a_utc_until(app, client, site, now):
+    fortnightly(site, now)
+
+    body = client.get("/calendar.ics").data
+
+    lines = unfolded_lines(body)
+    assert "DTSTART;TZID=America/Los_Angeles:20310108T183000" in lines
+    assert "RRULE:FREQ=WEEKLY;UNTIL=20320101T023000Z;INTERVAL=2;BYDAY=WE" in lines
+    assert "BEGIN:VTIMEZONE" in lines
+
+
+def test_the_feed_gives_the_database_dates_across_both_clock_changes(
+    app, client, site, now
+):
+    series = fortnightly(site, now)
+
+    body = client.get("/calendar.ics").data
+
+    found = expanded(body)
+    assert found == in_database(occurrences(series.id))
+    local_times = {start.astimezone(LA).time() for start, *_ in found}
+    assert local_times == {time(18, 30)}
+
+
+def test_personal_and_single_event_feeds_write_plain_dates(app, client, site, now):
+    series = fortnightly(site, now)
+    second = occurrences(series.id)[1]
+
+    body = client.get(f"/events/{second.slug}.ics").data
+
+    lines = unfolded_lines(body)
+    assert not any(line.startswith("RRULE") for line in lines)
+    assert expanded(body) == in_database([second])
+
+
+def test_the_page_of_a_date_links_the_next_dates(app, client, site, now):
+    series = fortnightly(site, now)
+    first, second, third = occurrences(series.id)[:3]
+
+    html = client.get(f"/events/{first.slug}/").get_data(as_text=True)
+
+    assert "part of a series: Every 2 weeks on Wednesday, until 2031-12-31" in html
+    assert f"/events/{second.slug}/" in html
+    assert f"/events/{third.slug}/" in html
