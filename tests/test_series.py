@@ -6,7 +6,12 @@ import pytest
 from organise_support import (
     add_registration,
     build_site,
+    field_errors,
+    form_data,
     fresh,
+    local,
+    log_in,
+    new_event_data,
     outbox,
 )
 from series_support import (
@@ -401,3 +406,147 @@ def test_the_page_of_a_date_links_the_next_dates(app, client, site, now):
     assert "part of a series: Every 2 weeks on Wednesday, until 2031-12-31" in html
     assert f"/events/{second.slug}/" in html
     assert f"/events/{third.slug}/" in html
+
+
+# --- The organiser's form -------------------------------------------------------------
+
+
+def repeating(site, **changes):
+    data = new_event_data(
+        site.home,
+        title="Koreatown TFC meeting",
+        starts_at="2031-01-14T18:00",
+        ends_at="2031-01-14T19:30",
+        repeat="monthly-weekday",
+        repeat_every="1",
+        repeat_until="2031-12-31",
+    )
+    data.update(changes)
+    return {name: value for name, value in data.items() if value is not None}
+
+
+def test_the_form_makes_a_monthly_series_on_the_second_tuesday(client, site):
+    log_in(client, site.organiser)
+
+    response = client.post("/organise/events/new", data=repeating(site))
+
+    assert response.status_code == 303
+    db.session.rollback()
+    dates = db.session.query(Event).filter(Event.series_id.isnot(None)).all()
+    assert len(dates) == 12
+    assert {e.status for e in dates} == {"draft"}
+    assert all(e.local_start.weekday() == 1 for e in dates)
+    assert all(8 <= e.local_start.day <= 14 for e in dates)
+
+    client.post(f"/organise/events/{dates[0].slug}/publish")
+    db.session.rollback()
+    assert {
+        e.status for e in db.session.query(Event).filter(Event.series_id.isnot(None))
+    } == {"published"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        (
+            {"repeat_count": "5"},
+            "repeat_until",
+            "Give either the last date or the number of times, not both.",
+        ),
+        (
+            {"repeat_until": ""},
+            "repeat_until",
+            "Give either the last date or the number of times, not both.",
+        ),
+        (
+            {"repeat_until": "2034-01-01"},
+            "repeat",
+            "A series can have at most 104 dates within two years.",
+        ),
+        (
+            {"repeat_until": "", "repeat_count": "105"},
+            "repeat_count",
+            "Enter a number from 1 to 104.",
+        ),
+        (
+            {"repeat_every": "0"},
+            "repeat_every",
+            "Enter a number from 1 to 12.",
+        ),
+        (
+            {"repeat_until": "2030-12-01"},
+            "repeat",
+            "The repetition must end after its first date.",
+        ),
+        (
+            {
+                "all_day": "y",
+                "start_date": "2031-01-14",
+                "starts_at": "",
+                "ends_at": "",
+            },
+            "repeat",
+            "A repeating event needs a start and end time",
+        ),
+    ],
+)
+def test_the_form_explains_a_repetition_it_cannot_make(
+    client, site, changes, field, message
+):
+    log_in(client, site.organiser)
+
+    response = client.post("/organise/events/new", data=repeating(site, **changes))
+
+    assert response.status_code == 400
+    assert message in field_errors(response.get_data(as_text=True), field)
+    db.session.rollback()
+    assert not db.session.query(Event).filter(Event.series_id.isnot(None)).count()
+
+
+def test_the_form_moves_one_date_only(client, site, now):
+    series = fortnightly(site, now)
+    second = occurrences(series.id)[1]
+    log_in(client, site.organiser)
+
+    response = client.post(
+        f"/organise/events/{second.slug}/edit",
+        data=form_data(
+            second,
+            starts_at="2031-01-23T19:00",
+            ends_at="2031-01-23T20:30",
+            scope="this",
+        ),
+    )
+
+    assert response.status_code == 303
+    dates = occurrences(series.id)
+    assert dates[1].local_start == datetime(2031, 1, 23, 19, 0, tzinfo=LA)
+    assert dates[1].recurrence_id == second.recurrence_id
+    assert dates[2].local_start.time() == time(18, 30)
+
+
+def test_the_form_changes_every_later_date(client, site, now):
+    series = fortnightly(site, now)
+    fourth = occurrences(series.id)[3]
+    log_in(client, site.organiser)
+
+    response = client.post(
+        f"/organise/events/{fourth.slug}/edit",
+        data=form_data(
+            fourth,
+            starts_at=local(fourth.starts_at, fourth)[:11] + "19:00",
+            ends_at=local(fourth.starts_at, fourth)[:11] + "20:00",
+            scope="following",
+            repeat="weekly",
+            repeat_every="2",
+            repeat_weekdays=["WE"],
+            repeat_until="2031-04-30",
+        ),
+    )
+
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert series_row(series.id).until == fourth.local_start.date() - timedelta(days=1)
+    moved = fresh(Event, fourth.id)
+    assert moved.series_id != series.id
+    assert moved.local_start.time() == time(19, 0)
+    assert occurrences(moved.series_id)[-1].local_start.date() == date(2031, 4, 30)
