@@ -235,7 +235,9 @@ def rule_from_mapping(value: Mapping) -> Rule:
                 " until: 2027-06-30}."
             )
         )
-    unknown = sorted(set(value) - {"every", "on", "day", "until", "count"})
+    # YAML 1.1, which PyYAML reads, takes a bare ``on`` key for the boolean true.
+    value = {"on" if key is True else key: item for key, item in value.items()}
+    unknown = sorted(set(map(str, value)) - {"every", "on", "day", "until", "count"})
     if unknown:
         raise RuleError(
             _l(

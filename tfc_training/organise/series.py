@@ -172,7 +172,7 @@ def _expand(series: EventSeries, values: Mapping, rule: Rule) -> list[datetime]:
     return starts
 
 
-def _dated_values(values: Mapping, local: datetime) -> dict:
+def dated_values(values: Mapping, local: datetime) -> dict:
     """``values`` moved to the date starting at ``local``, sign-up window with it."""
     zone = _zone(values)
     start = to_instant(local, zone)
@@ -194,7 +194,7 @@ def _occurrence_slug(series: EventSeries, day: date) -> str:
 
 
 def _add_occurrence(series, values, local, *, actor, now, source=None) -> Event:
-    dated = _dated_values(values, local)
+    dated = dated_values(values, local)
     dated["slug"] = _occurrence_slug(series, local.date())
     event = create_event(dated, actor=actor, now=now, source=source)
     event.series = series
@@ -205,7 +205,7 @@ def _add_occurrence(series, values, local, *, actor, now, source=None) -> Event:
 
 def _reassign(event, series, values, local, *, actor, now) -> None:
     """Make an old date one of the new series, and give it the new values."""
-    dated = _dated_values(values, local)
+    dated = dated_values(values, local)
     dated["slug"] = event.slug
     dated.pop("status", None)
     event.series = series
