@@ -1,5 +1,7 @@
 """Repeating events: the rule, its dates, changing one date or the rest, and feeds."""
 
+import html
+import io
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -550,3 +552,170 @@ def test_the_form_changes_every_later_date(client, site, now):
     assert moved.series_id != series.id
     assert moved.local_start.time() == time(19, 0)
     assert occurrences(moved.series_id)[-1].local_start.date() == date(2031, 4, 30)
+
+
+# --- Imports ----------------------------------------------------------------------------
+
+SERIES_FILE = """\
+communities:
+  - slug: harbor
+    name: TraffickFree Harbor
+    area: San Pedro
+events:
+  - slug: harbor-tfc-meeting
+    title: Harbor TFC meeting
+    type: tfc-meeting
+    community: harbor
+    sectors: [consumers]
+    languages: [en]
+    start: 2031-01-01 18:00
+    end: 2031-01-01 19:30
+    venue:
+      name: Harbor Community Room
+    repeat: {every: month, on: second tuesday, count: 6}
+"""
+
+
+def import_yaml(runner, tmp_path, text):
+    path = tmp_path / "series.yaml"
+    path.write_text(text, encoding="utf-8")
+    return runner.invoke(args=["events", "import", str(path)])
+
+
+def test_a_yaml_file_makes_a_series_and_importing_it_again_changes_nothing(
+    runner, tmp_path
+):
+    first = import_yaml(runner, tmp_path, SERIES_FILE)
+
+    assert first.exit_code == 0, first.output
+    assert "Events: 6 created, 0 updated, 0 unchanged." in first.output
+    db.session.rollback()
+    dates = db.session.query(Event).order_by(Event.starts_at).all()
+    assert [e.slug for e in dates[:2]] == [
+        "harbor-tfc-meeting-2031-01-14",
+        "harbor-tfc-meeting-2031-02-11",
+    ]
+    assert {e.status for e in dates} == {"published"}
+
+    again = import_yaml(runner, tmp_path, SERIES_FILE)
+
+    assert again.exit_code == 0, again.output
+    assert "Events: 0 created, 0 updated, 6 unchanged." in again.output
+
+
+def test_a_yaml_file_with_a_new_rule_changes_the_series_from_its_next_date(
+    runner, tmp_path
+):
+    import_yaml(runner, tmp_path, SERIES_FILE)
+    changed = SERIES_FILE.replace(
+        "{every: month, on: second tuesday, count: 6}",
+        "{every: month, on: last thursday, until: 2031-03-31}",
+    )
+
+    result = import_yaml(runner, tmp_path, changed)
+
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    dates = [
+        e.local_start.date()
+        for e in db.session.query(Event)
+        .filter(Event.series_id.isnot(None))
+        .order_by(Event.starts_at)
+    ]
+    assert dates == [date(2031, 1, 30), date(2031, 2, 27), date(2031, 3, 27)]
+
+
+@pytest.mark.parametrize(
+    ("repeat", "message"),
+    [
+        (
+            "{every: fortnight, on: [wednesday], count: 3}",
+            "series.yaml:16: repeat: Say how often in “every”",
+        ),
+        (
+            "{every: 2 weeks, on: [wednesday]}",
+            "series.yaml:16: repeat: End the repetition on a date or after",
+        ),
+        (
+            "{every: 2 weeks, on: [someday], count: 3}",
+            "series.yaml:16: repeat: Name weekdays in “on”",
+        ),
+        (
+            "{every: week, on: [monday], until: 2034-01-01}",
+            "series.yaml:16: repeat: A series can have at most 104 dates",
+        ),
+        (
+            "{every: week, on: [monday], count: 3, at: noon}",
+            "series.yaml:16: repeat: Unknown key at",
+        ),
+    ],
+)
+def test_a_bad_repetition_in_yaml_is_named_by_its_line(
+    runner, tmp_path, repeat, message
+):
+    text = SERIES_FILE.replace("{every: month, on: second tuesday, count: 6}", repeat)
+
+    result = import_yaml(runner, tmp_path, text)
+
+    assert result.exit_code != 0
+    assert message in result.output
+    db.session.rollback()
+    assert not db.session.query(Event).count()
+
+
+def csv_upload(client, text):
+    return client.post(
+        "/organise/import",
+        data={"file": (io.BytesIO(text.encode()), "events.csv")},
+        content_type="multipart/form-data",
+    )
+
+
+CSV_HEADER = "slug,title,type,community,sectors,languages,start,end,venue_name,repeat\n"
+
+
+def test_a_csv_row_makes_a_series_from_rrule_text(client, site):
+    log_in(client, site.organiser)
+    text = CSV_HEADER + (
+        "kt-team,Team meeting,tfc-meeting,koreatown,consumers,en,"
+        "2031-01-07 18:00,2031-01-07 19:00,Hall,"
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE;UNTIL=20310331\n"
+    )
+
+    response = csv_upload(client, text)
+
+    assert response.status_code == 303, response.get_data(as_text=True)
+    db.session.rollback()
+    dates = db.session.query(Event).filter(Event.slug.like("kt-team-%")).all()
+    assert sorted(e.local_start.date() for e in dates) == [
+        date(2031, 1, 8) + timedelta(weeks=2 * n) for n in range(6)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("repeat", "message"),
+    [
+        ("FREQ=DAILY;COUNT=3", "events.csv:3: repeat: FREQ must be WEEKLY or MONTHLY."),
+        ("FREQ=WEEKLY;BYDAY=XX;COUNT=3", "events.csv:3: repeat: Name weekdays"),
+        ("FREQ=WEEKLY;BYDAY=WE;COUNT=200", "events.csv:3: repeat: Repeat at most 104"),
+        ("FREQ=MONTHLY;COUNT=3", "events.csv:3: repeat: Repeat monthly either"),
+        ("every week", "events.csv:3: repeat: Write the repetition as FREQ="),
+    ],
+)
+def test_a_bad_repetition_in_csv_is_named_by_its_line(client, site, repeat, message):
+    log_in(client, site.organiser)
+    good = (
+        "kt-one,One,awareness,koreatown,consumers,en,"
+        "2031-01-07 18:00,2031-01-07 19:00,Hall,\n"
+    )
+    bad = (
+        "kt-team,Team meeting,tfc-meeting,koreatown,consumers,en,"
+        f'2031-01-07 18:00,2031-01-07 19:00,Hall,"{repeat}"\n'
+    )
+
+    response = csv_upload(client, CSV_HEADER + good + bad)
+
+    assert response.status_code == 400
+    assert message in html.unescape(response.get_data(as_text=True))
+    db.session.rollback()
+    assert not db.session.query(Event).filter(Event.slug.like("kt-%")).count()
