@@ -25,6 +25,7 @@ from series_support import (
     series_row,
     unfolded_lines,
 )
+from sql_support import count_queries
 
 from tfc_training.events.models import Event
 from tfc_training.events.recurrence import (
@@ -388,6 +389,22 @@ def test_the_feed_gives_the_database_dates_across_both_clock_changes(
     assert local_times == {time(18, 30)}
 
 
+def test_the_feed_reads_a_series_in_the_same_number_of_queries_whatever_its_length(
+    app, client, site, now
+):
+    short = Rule("weekly", weekdays=("WE",), count=3)
+    make_series(site.home, site.organiser, now, short, FIRST, FIRST_END)
+    db.session.rollback()
+    with_3 = count_queries(lambda: client.get("/calendar.ics"))
+
+    long = Rule("weekly", weekdays=("TH",), count=40)
+    make_series(site.home, site.organiser, now, long, FIRST, FIRST_END, slug="another")
+    db.session.rollback()
+    with_43 = count_queries(lambda: client.get("/calendar.ics"))
+
+    assert with_43 == with_3
+
+
 def test_personal_and_single_event_feeds_write_plain_dates(app, client, site, now):
     series = fortnightly(site, now)
     second = occurrences(series.id)[1]
@@ -503,6 +520,19 @@ def test_the_form_explains_a_repetition_it_cannot_make(
     assert message in field_errors(response.get_data(as_text=True), field)
     db.session.rollback()
     assert not db.session.query(Event).filter(Event.series_id.isnot(None)).count()
+
+
+def test_the_form_of_a_date_offers_this_date_or_every_later_one(client, site, now):
+    series = fortnightly(site, now)
+    second = occurrences(series.id)[1]
+    log_in(client, site.organiser)
+
+    page = client.get(f"/organise/events/{second.slug}/edit").get_data(as_text=True)
+
+    assert "This date is part of a series: Every 2 weeks on Wednesday" in page
+    assert 'type="radio"' in page
+    assert 'value="following"' in page
+    assert '<option selected value="weekly">' in page
 
 
 def test_the_form_moves_one_date_only(client, site, now):

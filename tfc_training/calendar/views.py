@@ -16,6 +16,7 @@ from ..events.queries import (
     parse_filter,
     published_events,
     with_details,
+    with_series,
 )
 from ..extensions import db
 from .feeds import (
@@ -126,7 +127,7 @@ def _recent_and_coming(event_filter: EventFilter) -> list[Event]:
     statement = published_events(
         event_filter, ending_after=utcnow() - timedelta(days=past_days)
     )
-    return list(db.session.scalars(with_details(statement)))
+    return list(db.session.scalars(with_series(with_details(statement))))
 
 
 def _calendar_response(
