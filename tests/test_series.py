@@ -30,6 +30,7 @@ from sql_support import count_queries
 from tfc_training.events.models import Event
 from tfc_training.events.recurrence import (
     MAX_OCCURRENCES,
+    WEEKDAY_CODES,
     Rule,
     RuleError,
     local_starts,
@@ -39,7 +40,7 @@ from tfc_training.events.recurrence import (
 )
 from tfc_training.extensions import db
 from tfc_training.organise.series import split_series
-from tfc_training.organise.services import cancel_event, update_event
+from tfc_training.organise.services import ActionRefused, cancel_event, update_event
 from tfc_training.registration.models import Registration
 
 #: Every other Wednesday through 2031: across the spring (9 March) and autumn
@@ -749,3 +750,30 @@ def test_a_bad_repetition_in_csv_is_named_by_its_line(client, site, repeat, mess
     assert message in html.unescape(response.get_data(as_text=True))
     db.session.rollback()
     assert not db.session.query(Event).filter(Event.slug.like("kt-%")).count()
+
+
+def test_a_series_is_not_changed_from_a_date_that_has_begun(app, site, now):
+    start = (now - timedelta(days=7)).astimezone(LA).replace(tzinfo=None)
+    series = make_series(
+        site.home,
+        site.organiser,
+        now - timedelta(days=8),
+        Rule("weekly", weekdays=(WEEKDAY_CODES[start.weekday()],), count=4),
+        start,
+        start + timedelta(hours=1),
+    )
+    past = occurrences(series.id)[0]
+
+    with pytest.raises(ActionRefused, match="already begun"):
+        split_series(
+            past,
+            {
+                "slug": "koreatown-tfc-meeting",
+                "timezone": "America/Los_Angeles",
+                "starts_at": past.starts_at,
+                "ends_at": past.ends_at,
+            },
+            Rule("weekly", weekdays=("MO",), count=2),
+            actor=site.organiser,
+            now=now,
+        )

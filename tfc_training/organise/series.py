@@ -73,9 +73,9 @@ def split_series(
     registrants told, or deleted when nobody ever signed up; new dates left over
     are added.
 
-    :raise ActionRefused: for a rule that cannot be used, for a start before the
-        date being changed, or when a date would get fewer places than people
-        already confirmed for it.
+    :raise ActionRefused: for a date that has begun, for a rule that cannot be
+        used, for a start before the date being changed, or when a date would get
+        fewer places than people already confirmed for it.
     """
     begin_write()
     old = db.session.scalar(
@@ -86,6 +86,14 @@ def split_series(
     )
     if old is None:
         raise ActionRefused(_("This event is not part of a series."))
+    if occurrence.starts_at <= now:
+        raise ActionRefused(
+            _(
+                "This date has already begun, and dates that took place stay as they"
+                " were. Change the series from a coming date."
+            ),
+            field="scope",
+        )
 
     zone = old.zone
     split_on = occurrence.recurrence_id.astimezone(zone).date()
