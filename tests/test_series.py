@@ -181,6 +181,16 @@ def test_cancelling_one_date_tells_its_registrants_and_leaves_the_others(
     assert series_row(series.id).sequence > sequence
 
 
+def test_cancelling_a_date_says_the_other_dates_stay(client, site, now):
+    series = fortnightly(site, now)
+    second = occurrences(series.id)[1]
+    log_in(client, site.organiser)
+
+    page = client.get(f"/organise/events/{second.slug}/cancel")
+
+    assert "only this date is cancelled" in page.get_data(as_text=True)
+
+
 def test_a_cancelled_date_is_an_exdate_of_the_series_in_the_feed(
     app, client, site, now
 ):
