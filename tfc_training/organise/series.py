@@ -84,8 +84,14 @@ def split_series(
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if old is None:
-        raise ActionRefused(_("This event is not part of a series."))
+    # Read again under the lock: another organiser may have changed the series
+    # between the moment the form was shown and now.
+    db.session.refresh(occurrence)
+    if old is None or occurrence.series_id != old.id:
+        raise ActionRefused(
+            _("This series was changed meanwhile. Reload the page and try again."),
+            field="scope",
+        )
     if occurrence.starts_at <= now:
         raise ActionRefused(
             _(
