@@ -16,6 +16,7 @@ from ..events.queries import (
     parse_filter,
     published_events,
     with_details,
+    with_series,
 )
 from ..extensions import db
 from .feeds import (
@@ -55,7 +56,7 @@ def site_feed():
         return _refusal(error.message, 400)
 
     events = _recent_and_coming(event_filter)
-    return _calendar_response(events, site_calendar_name(event_filter))
+    return _calendar_response(events, site_calendar_name(event_filter), series=True)
 
 
 @bp.get("/communities/<slug:slug>/calendar.ics")
@@ -82,7 +83,7 @@ def community_feed(slug):
     name = community_calendar_name(community.name)
     if event_filter.type or event_filter.sector or event_filter.language:
         name = site_calendar_name(event_filter)
-    return _calendar_response(events, name)
+    return _calendar_response(events, name, series=True)
 
 
 @bp.get("/events/<slug:slug>.ics")
@@ -126,7 +127,7 @@ def _recent_and_coming(event_filter: EventFilter) -> list[Event]:
     statement = published_events(
         event_filter, ending_after=utcnow() - timedelta(days=past_days)
     )
-    return list(db.session.scalars(with_details(statement)))
+    return list(db.session.scalars(with_series(with_details(statement))))
 
 
 def _calendar_response(
@@ -134,6 +135,7 @@ def _calendar_response(
     name: str,
     *,
     withdrawn: Mapping[int, datetime] | None = None,
+    series: bool = False,
 ) -> Response:
     """Answer with the feed, or with 304 when the client already holds these bytes.
 
@@ -141,7 +143,7 @@ def _calendar_response(
     changes the feed without moving its newest change time, so If-Modified-Since
     could keep a stale copy alive.
     """
-    body = build_calendar(events, name, withdrawn=withdrawn)
+    body = build_calendar(events, name, withdrawn=withdrawn, series=series)
     etag = feed_etag(body)
 
     response = Response(mimetype="text/calendar")

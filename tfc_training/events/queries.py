@@ -11,7 +11,7 @@ from ..communities.models import Community
 from ..extensions import db
 from ..slugs import is_slug
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
-from .models import Event, EventLanguage, event_sector
+from .models import Event, EventLanguage, EventSeries, event_sector
 
 FILTER_NAMES = ("community", "type", "sector", "language")
 
@@ -58,20 +58,29 @@ def parse_filter(args) -> EventFilter:
     if values["type"] and values["type"] not in EVENT_TYPES:
         raise UnknownFilter(
             "type",
-            _("There is no event type “%(value)s”. Known types: %(known)s.",
-              value=values["type"], known=", ".join(EVENT_TYPES)),
+            _(
+                "There is no event type “%(value)s”. Known types: %(known)s.",
+                value=values["type"],
+                known=", ".join(EVENT_TYPES),
+            ),
         )
     if values["sector"] and values["sector"] not in SECTORS:
         raise UnknownFilter(
             "sector",
-            _("There is no sector “%(value)s”. Known sectors: %(known)s.",
-              value=values["sector"], known=", ".join(SECTORS)),
+            _(
+                "There is no sector “%(value)s”. Known sectors: %(known)s.",
+                value=values["sector"],
+                known=", ".join(SECTORS),
+            ),
         )
     if values["language"] and values["language"] not in LANGUAGES:
         raise UnknownFilter(
             "language",
-            _("There is no language “%(value)s”. Known languages: %(known)s.",
-              value=values["language"], known=", ".join(LANGUAGES)),
+            _(
+                "There is no language “%(value)s”. Known languages: %(known)s.",
+                value=values["language"],
+                known=", ".join(LANGUAGES),
+            ),
         )
 
     community = None
@@ -96,8 +105,15 @@ def parse_filter(args) -> EventFilter:
 
 def with_details(statement: Select) -> Select:
     """Load each event's community, sectors and languages in a fixed number of queries."""
+    return statement.options(selectinload(Event.sectors), selectinload(Event.languages))
+
+
+def with_series(statement: Select) -> Select:
+    """Also load each event's series with all its dates, as feeds write them whole."""
     return statement.options(
-        selectinload(Event.sectors), selectinload(Event.languages)
+        selectinload(Event.series)
+        .selectinload(EventSeries.occurrences)
+        .selectinload(Event.sectors)
     )
 
 
@@ -141,3 +157,21 @@ def published_events(
             )
         )
     return statement.order_by(Event.starts_at, Event.id)
+
+
+#: How many of the next dates of a series an event page links.
+LATER_DATES_SHOWN = 5
+
+
+def later_dates(event: Event, limit: int = LATER_DATES_SHOWN) -> list[Event]:
+    """The next published dates of ``event``'s series after it, soonest first."""
+    if event.series_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            published_events(include_cancelled=False)
+            .where(Event.series_id == event.series_id)
+            .where(Event.starts_at > event.starts_at)
+            .limit(limit)
+        )
+    )
