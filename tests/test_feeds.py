@@ -362,8 +362,10 @@ def test_all_day_event_uses_dates_with_an_exclusive_end(client, make_event):
         (datetime(2026, 3, 8, 9, 30, tzinfo=UTC), "20260308T013000"),  # PST, before
         (datetime(2026, 3, 8, 10, 30, tzinfo=UTC), "20260308T033000"),  # PDT, after
         (datetime(2026, 3, 8, 17, 0, tzinfo=UTC), "20260308T100000"),
-        (datetime(2026, 11, 1, 8, 30, tzinfo=UTC), "20261101T013000"),  # first 1:30
+        # Both passes of 1:30, when clocks go back, are written as UTC instants.
+        (datetime(2026, 11, 1, 8, 30, tzinfo=UTC), "20261101T083000Z"),  # first 1:30
         (datetime(2026, 11, 1, 9, 30, tzinfo=UTC), "20261101T093000Z"),  # second 1:30
+        (datetime(2026, 11, 1, 10, 30, tzinfo=UTC), "20261101T023000"),
         (datetime(2026, 11, 1, 18, 0, tzinfo=UTC), "20261101T100000"),
     ],
 )
@@ -382,11 +384,33 @@ def test_clock_change_days_keep_the_instant(client, make_event, starts_at, writt
 
 
 @pytest.mark.parametrize(
+    ("starts_at", "ends_at"),
+    [
+        # From before the repeated hour into it, and from it to after it.
+        (datetime(2026, 11, 1, 7, 30, tzinfo=UTC), datetime(2026, 11, 1, 9, 15)),
+        (datetime(2026, 11, 1, 9, 15, tzinfo=UTC), datetime(2026, 11, 1, 11, 0)),
+    ],
+)
+def test_an_end_in_the_repeated_hour_puts_both_ends_in_utc(
+    client, make_event, starts_at, ends_at
+):
+    """Readers that add the length to a wall-time start must get a UTC start too."""
+    ends_at = ends_at.replace(tzinfo=UTC)
+    make_event(slug="dst", starts_at=starts_at, ends_at=ends_at)
+
+    body = client.get("/events/dst.ics").data
+
+    assert f"DTSTART:{starts_at:%Y%m%dT%H%M%SZ}\r\n".encode() in body
+    assert f"DTEND:{ends_at:%Y%m%dT%H%M%SZ}\r\n".encode() in body
+    assert b"TZID" not in body
+
+
+@pytest.mark.parametrize(
     "starts_at",
     [
         datetime(2026, 3, 8, 10, 30, tzinfo=UTC),
-        datetime(2026, 11, 1, 8, 30, tzinfo=UTC),
-        datetime(2026, 11, 1, 9, 30, tzinfo=UTC),
+        datetime(2026, 11, 1, 6, 30, tzinfo=UTC),
+        datetime(2026, 11, 1, 10, 30, tzinfo=UTC),
         datetime(2027, 3, 14, 18, 0, tzinfo=UTC),
     ],
 )

@@ -224,27 +224,35 @@ def _event_component(
         component.add("DTSTART", event.start_date)
         component.add("DTEND", event.last_date + timedelta(days=1))
     else:
-        _add_moment(component, "DTSTART", event.starts_at, event, years_by_zone)
-        _add_moment(component, "DTEND", event.ends_at, event, years_by_zone)
+        in_utc = event.timezone in UTC_ZONES or any(
+            _in_repeated_hour(moment, event.zone)
+            for moment in (event.starts_at, event.ends_at)
+        )
+        for name, moment in (("DTSTART", event.starts_at), ("DTEND", event.ends_at)):
+            _add_moment(component, name, moment, event, years_by_zone, in_utc=in_utc)
     return component
 
 
-def _add_moment(component, name, moment, event, years_by_zone):
-    """Write an instant as wall time in the event's zone, or in UTC where it must.
+def _in_repeated_hour(moment: datetime, zone: ZoneInfo) -> bool:
+    """Whether the wall time of ``moment`` happens twice, as when clocks go back."""
+    local = moment.astimezone(zone)
+    return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
 
-    A wall time in the repeated hour when clocks go back means its first
-    occurrence to every reader (RFC 5545, 3.3.5), so an instant in the second
-    occurrence is written in UTC to keep it exact.
+
+def _add_moment(component, name, moment, event, years_by_zone, *, in_utc: bool):
+    """Write an instant as wall time in the event's zone, or in UTC when asked.
+
+    A wall time in the hour repeated when clocks go back should mean its first
+    pass (RFC 5545, 3.3.5), but ical.js (Thunderbird) takes the second; and when
+    only one end of an event is in UTC, recurring-ical-events adds the length to
+    the wall time and lands an hour off. So an event with either end in such an
+    hour has both ends written in UTC, which every reader takes the same way.
     """
-    if event.timezone in UTC_ZONES:
+    if in_utc:
         component.add(name, moment.astimezone(UTC))
         return
 
-    local = moment.astimezone(ZoneInfo(event.timezone))
-    if local.fold:
-        component.add(name, moment.astimezone(UTC))
-        return
-
+    local = moment.astimezone(event.zone)
     component.add(name, local.replace(tzinfo=None), parameters={"TZID": event.timezone})
     years_by_zone.setdefault(event.timezone, set()).add(local.year)
 
