@@ -1,12 +1,10 @@
 """Writing events as iCalendar (RFC 5545) for subscriptions, downloads and messages.
 
 The builder is a pure function of the events it is given: it reads no clock, so a
-feed whose events have not changed comes out byte for byte the same, and its ETag
-with it. Nothing about the people who signed up is ever written, except the
+feed whose events have not changed comes out byte for byte the same. Nothing about the people who signed up is ever written, except the
 reader's own address in a calendar e-mailed to them.
 """
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -109,25 +107,6 @@ def build_calendar(
     for component in components:
         calendar.add_component(component)
     return calendar.to_ical()
-
-
-def feed_etag(body: bytes) -> str:
-    """The strong entity tag of a feed: a digest of its exact bytes."""
-    return hashlib.sha256(body).hexdigest()[:32]
-
-
-def feed_last_modified(
-    events: Sequence[Event], withdrawn: Mapping[int, datetime] | None = None
-) -> datetime:
-    """When the newest change to any of the feed's events was made.
-
-    A reader leaving an event (see :func:`build_calendar`) counts as a change to it.
-    """
-    withdrawn = withdrawn or {}
-    return max(
-        (_last_change(event, withdrawn.get(event.id)) for event in events),
-        default=EMPTY_FEED_MODIFIED,
-    )
 
 
 def event_uid(event: Event) -> str:
