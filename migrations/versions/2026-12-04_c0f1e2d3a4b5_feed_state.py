@@ -4,7 +4,7 @@ Feeds read it to answer "not modified" without building anything, and to give a
 Last-Modified that never goes back, even when an event is deleted.
 
 Revision ID: c0f1e2d3a4b5
-Revises: c463b391d2a2
+Revises: a6d0c1e2f3b4
 Create Date: 2026-12-04 18:50:00.000000
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c0f1e2d3a4b5"
-down_revision = "c463b391d2a2"
+down_revision = "a6d0c1e2f3b4"
 branch_labels = None
 depends_on = None
 

@@ -13,8 +13,9 @@ import icalendar
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
-from ..events.models import Event
+from ..events.models import Event, EventSeries
 from ..events.queries import EventFilter
+from ..events.recurrence import local_starts, rrule_value, to_instant
 from ..events.text import markdown_to_text
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
 
@@ -43,6 +44,7 @@ def build_calendar(
     attendee: str | None = None,
     page_url: Callable[[Event], str] | None = None,
     stamp: datetime | None = None,
+    series: bool = False,
 ) -> bytes:
     """Write ``events`` as one iCalendar object named ``name``, in UTF-8 bytes.
 
@@ -62,6 +64,11 @@ def build_calendar(
         5545, 3.8.7.2); by default each event's last change, as feeds want. A
         later stamp lets a calendar take a new copy of the same revision, such as
         a confirmed place after a tentative one.
+    :param series: write the dates of a series as one recurring event (see
+        :func:`_series_components`), as subscribed public feeds do. Otherwise each
+        date is an event of its own, with its own UID: a registrant's calendar
+        then holds exactly the dates they signed up for, which every calendar app
+        shows alike, and a message about one date changes only that date.
     :raise ValueError: for a draft event, which is never published anywhere.
     """
     withdrawn = withdrawn or {}
@@ -82,18 +89,27 @@ def build_calendar(
     calendar.add("X-PUBLISHED-TTL", icalendar.vDuration(REFRESH_INTERVAL))
 
     years_by_zone: dict[str, set[int]] = {}
-    components = [
-        _event_component(
-            event,
-            years_by_zone,
-            withdrawn.get(event.id),
-            tentative=tentative,
-            people=people,
-            page=page_url(event),
-            stamp=stamp,
+    components = []
+    series_written = set()
+    for event in events:
+        if series and event.series is not None:
+            if event.series_id not in series_written:
+                series_written.add(event.series_id)
+                components.extend(
+                    _series_components(event.series, years_by_zone, page_url)
+                )
+            continue
+        components.append(
+            _event_component(
+                event,
+                years_by_zone,
+                withdrawn.get(event.id),
+                tentative=tentative,
+                people=people,
+                page=page_url(event),
+                stamp=stamp,
+            )
         )
-        for event in events
-    ]
 
     for tzid in sorted(years_by_zone):
         years = years_by_zone[tzid]
@@ -216,6 +232,117 @@ def _in_repeated_hour(moment: datetime, zone: ZoneInfo) -> bool:
     """Whether the wall time of ``moment`` happens twice, as when clocks go back."""
     local = moment.astimezone(zone)
     return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
+
+
+def _series_components(
+    series: EventSeries,
+    years_by_zone: dict[str, set[int]],
+    page_url: Callable[[Event], str],
+) -> list:
+    """Write a series as a master event with its RRULE, and one per changed date.
+
+    The master's DTSTART is the first date's wall time in the series' zone, so
+    every reader keeps the local time across changes of daylight saving time; its
+    UNTIL is in UTC, as RFC 5545 requires with a TZID. Every date of the rule that
+    is not a published event (cancelled, a draft, or deleted) is an EXDATE, one
+    per line, written like DTSTART. Its text and place are those most of the
+    published dates share; a date that differs, or was moved, is written again
+    with a RECURRENCE-ID giving its original start in the same form. A date that
+    the rule does not give (which the organiser tools do not make) is written as
+    an event of its own. All parts carry the series' SEQUENCE, which every change
+    to the series or to one of its dates raises.
+    """
+    occurrences = [o for o in series.occurrences if o.status != "draft"]
+    published = [o for o in occurrences if o.status == "published"]
+    zone = series.zone
+    instances = local_starts(series.rule, series.first_local_start)
+    by_instant = {to_instant(local, zone): local for local in instances}
+
+    template = _template(published or occurrences)
+    changed = max([series.updated_at, *(o.updated_at for o in series.occurrences)])
+    master = _event_component(template, years_by_zone, page=page_url(template))
+    for name in ("UID", "DTSTAMP", "LAST-MODIFIED", "SEQUENCE", "STATUS"):
+        master.pop(name)
+    for name in ("DTSTART", "DTEND"):
+        master.pop(name)
+    master.add("UID", series.uid)
+    master.add("DTSTAMP", changed)
+    master.add("LAST-MODIFIED", changed)
+    master.add("SEQUENCE", series.sequence)
+    master.add("STATUS", "CONFIRMED" if published else "CANCELLED")
+
+    first = instances[0]
+    first_end = (to_instant(first, zone) + _length(template)).astimezone(zone)
+    _add_local(master, "DTSTART", first, series.timezone, years_by_zone)
+    _add_local(
+        master, "DTEND", first_end.replace(tzinfo=None), series.timezone, years_by_zone
+    )
+    years_by_zone[series.timezone].add(instances[-1].year)
+    master.add("RRULE", rrule_value(series.rule, series.start_time, zone))
+
+    shown = {o.recurrence_id for o in (published or occurrences)}
+    for instant, local in by_instant.items():
+        if instant not in shown:
+            _add_local(master, "EXDATE", local, series.timezone, years_by_zone)
+
+    components = [master]
+    signature = _signature(template)
+    for occurrence in published:
+        local = by_instant.get(occurrence.recurrence_id)
+        if local is None:
+            components.append(
+                _event_component(occurrence, years_by_zone, page=page_url(occurrence))
+            )
+            continue
+        moved = occurrence.starts_at != occurrence.recurrence_id
+        if not moved and _signature(occurrence) == signature:
+            continue
+
+        override = _event_component(
+            occurrence, years_by_zone, page=page_url(occurrence)
+        )
+        for name in ("UID", "SEQUENCE"):
+            override.pop(name)
+        override.add("UID", series.uid)
+        override.add("SEQUENCE", series.sequence)
+        _add_local(override, "RECURRENCE-ID", local, series.timezone, years_by_zone)
+        components.append(override)
+    return components
+
+
+def _signature(event: Event) -> tuple:
+    """What a calendar shows of a date, apart from when it is and its own page."""
+    return (
+        event.title,
+        _length(event),
+        event.venue_name,
+        event.venue_address,
+        event.online_url,
+        event.description,
+        event.type,
+        tuple(event.sector_slugs),
+        event.community_id,
+    )
+
+
+def _template(occurrences: Sequence[Event]) -> Event:
+    """The date whose details most dates share, the earliest on a tie."""
+    counts: dict[tuple, int] = {}
+    for occurrence in occurrences:
+        key = _signature(occurrence)
+        counts[key] = counts.get(key, 0) + 1
+    best = max(counts.values())
+    return next(o for o in occurrences if counts[_signature(o)] == best)
+
+
+def _length(event: Event) -> timedelta:
+    return event.ends_at - event.starts_at
+
+
+def _add_local(component, name, local: datetime, tzid: str, years_by_zone):
+    """Write a wall time in a named zone, as a series writes all its times."""
+    component.add(name, local, parameters={"TZID": tzid})
+    years_by_zone.setdefault(tzid, set()).add(local.year)
 
 
 def _add_moment(component, name, moment, event, years_by_zone, *, in_utc: bool):

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from ..accounts.models import Membership, User
 from ..communities.models import Community
 from ..database import utcnow
-from ..events.models import Event, EventLanguage
+from ..events.models import Event, EventLanguage, EventSeries
 from ..extensions import db
 from ..registration.models import Registration
 from .feeds import EMPTY_FEED_MODIFIED
@@ -45,7 +45,7 @@ STATE_ROW = 1
 _CHANGED = "tfc_feeds_changed"
 
 #: Rows whose every change shows in some feed.
-_SHOWN = (Event, EventLanguage, Community, Membership)
+_SHOWN = (Event, EventLanguage, EventSeries, Community, Membership)
 
 #: Fields of rows that decide which events a personal feed holds. Other changes to
 #: these rows move their ``updated_at`` (registrations) or show in no feed.

@@ -168,7 +168,7 @@ def _filtered_feed(event_filter: EventFilter, name: str) -> Response:
 
     statement = published_events(event_filter, ending_after=now - past)
     events = list(db.session.scalars(with_details(statement)))
-    return _calendar_response(version, build_calendar(events, name))
+    return _calendar_response(version, build_calendar(events, name, series=True))
 
 
 def _request_key(*values) -> tuple:

@@ -8,10 +8,17 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
-from ..events.importer import ImportData, ImportFailed, ImportResult, apply_import
-from ..events.importer import parse_import
-from ..events.models import Event
+from ..events.importer import (
+    ImportData,
+    ImportFailed,
+    ImportResult,
+    apply_import,
+    communities_by_slug,
+    parse_import,
+)
+from ..events.models import Event, EventSeries
 from ..extensions import db
+from ..organise.series import create_series
 from ..registration.models import ACTIVE_STATUSES, Registration
 from ..registration.services import RegistrationClosed, places_taken, sign_up
 from .signups import DEMO_APPLICANTS, FULL_EVENT_SLUG
@@ -56,7 +63,31 @@ def load_sample(*, now: datetime) -> ImportResult:
     """
     data = read_sample()
     today = now.astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
-    return apply_import(data.shifted(weeks_until_next_week(data, today)))
+    data = data.shifted(weeks_until_next_week(data, today))
+    result = apply_import(data)
+    _load_series(data, result, now=now)
+    return result
+
+
+def _load_series(data: ImportData, result: ImportResult, *, now: datetime) -> None:
+    """Make the sample's series that do not exist yet; existing ones stay as they
+    are, since moving a whole series each week would only churn the calendars."""
+    communities = communities_by_slug(data)
+    for record in data.events:
+        if record.repeat is None:
+            continue
+        series = db.session.scalar(
+            select(EventSeries).where(EventSeries.slug == record.slug).limit(1)
+        )
+        if series is not None:
+            result.events.unchanged += len(series.occurrences)
+            continue
+        community = communities[record.community] if record.community else None
+        values = record.values(community)
+        series = create_series(
+            values, record.repeat, actor=None, now=now, source="yaml"
+        )
+        result.events.created += len(series.occurrences)
 
 
 def fill_full_event(*, now: datetime) -> int:

@@ -80,6 +80,13 @@ from ..registration.services import promote_waiting
 from ..slugs import SLUG_PATTERN
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
 from .models import EVENT_STATUSES, Event
+from .recurrence import (
+    Rule,
+    RuleError,
+    local_starts,
+    rule_from_mapping,
+    rule_from_rrule,
+)
 from .services import (
     DESCRIPTION_LIMIT,
     EARLIEST_YEAR,
@@ -101,6 +108,7 @@ EVENT_KEYS = (
     "slug", "title", "type", "community", "sectors", "languages", "description",
     "timezone", "all_day", "start", "end", "start_date", "end_date", "venue",
     "online_url", "capacity", "registration_opens", "registration_closes", "status",
+    "repeat",
 )
 VENUE_KEYS = ("name", "address")
 TOP_LEVEL_KEYS = ("communities", "events")
@@ -183,6 +191,8 @@ class EventRecord:
     status: str
     #: The line each field was written on, where it differs from ``line``.
     key_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
+    #: How the event repeats, for a series; ``slug`` then starts each date's slug.
+    repeat: Rule | None = None
 
     def line_of(self, key: str) -> int:
         """The line a field was written on, or the entry's first line."""
@@ -195,12 +205,16 @@ class EventRecord:
         def move(moment):
             return None if moment is None else moment + delta
 
+        repeat = self.repeat
+        if repeat is not None and repeat.until is not None:
+            repeat = repeat.with_end(until=repeat.until + delta)
         return replace(
             self,
             start=self.start + delta,
             end=self.end + delta,
             registration_opens=move(self.registration_opens),
             registration_closes=move(self.registration_closes),
+            repeat=repeat,
         )
 
     def values(self, community: Community | None) -> dict:
@@ -359,6 +373,10 @@ def apply_import(data: ImportData) -> ImportResult:
     now = utcnow()
     more_places = []
     for record in data.events:
+        if record.repeat is not None:
+            # A series makes one event per date, by the organiser rules: the
+            # caller writes it (see ``tfc_training.organise.importing``).
+            continue
         event = events.get(record.slug)
         created = event is None
         if created:
@@ -504,6 +522,7 @@ def _read_event(
     }
     values.update(entry.place())
     values.update(entry.schedule(default_zone, zones))
+    values["repeat"] = entry.repeat(values)
     if entry.has_problems:
         return None
     key_lines = dict(entry.mapping.key_lines)
@@ -934,6 +953,35 @@ class _Entry:
             return None
         return moment
 
+
+    def repeat(self, values: Mapping) -> Rule | None:
+        """Read ``repeat``: keys in YAML, RRULE-like text in a CSV cell.
+
+        The rule is expanded from the start, so that a series too long to hold is
+        reported here with the rest.
+        """
+        value = self.mapping.get("repeat")
+        if value is None or value == "":
+            return None
+        try:
+            if isinstance(value, str):
+                rule = rule_from_rrule(value)
+            else:
+                rule = rule_from_mapping(value)
+        except RuleError as error:
+            self.problem("repeat", str(error))
+            return None
+
+        if values.get("all_day"):
+            self.problem("repeat", _("a repeating event needs start and end times"))
+            return None
+        if values.get("start") is not None:
+            try:
+                local_starts(rule, values["start"])
+            except RuleError as error:
+                self.problem("repeat", str(error))
+                return None
+        return rule
 
     def _out_of_range(self, key: str, value: str) -> None:
         self.problem(

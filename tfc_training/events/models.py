@@ -1,16 +1,19 @@
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
     String,
     Table,
     Text,
+    Time,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -18,8 +21,12 @@ from ..communities.models import Community, Sector
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..vocabulary import EVENT_TYPES, LANGUAGES
+from .recurrence import Rule
 
 EVENT_STATUSES = ("draft", "published", "cancelled")
+
+#: How often a series can repeat.
+SERIES_FREQUENCIES = ("weekly", "monthly")
 
 
 def _in_list(column: str, values) -> str:
@@ -48,6 +55,111 @@ class EventLanguage(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class EventSeries(db.Model):
+    """The rule of a repeating event; each of its dates is an :class:`Event` row.
+
+    The rule is kept in the terms of RFC 5545 so that a feed can write it back as
+    an RRULE: a weekly rule names its weekdays, a monthly one either a day of the
+    month or a weekday and its place in the month (``-1`` for the last). Times are
+    local to ``timezone``, so a series keeps its wall-clock time across changes of
+    daylight saving time. A series ends on a date or after a number of dates.
+    """
+
+    __tablename__ = "event_series"
+    __table_args__ = (
+        CheckConstraint(_in_list("freq", SERIES_FREQUENCIES), name="freq_known"),
+        CheckConstraint("every >= 1", name="every_positive"),
+        CheckConstraint("(until IS NULL) <> (count IS NULL)", name="until_or_count"),
+        CheckConstraint("count IS NULL OR count >= 1", name="count_positive"),
+        CheckConstraint(
+            "month_day IS NULL OR month_day BETWEEN 1 AND 31", name="month_day_valid"
+        ),
+        CheckConstraint(
+            "week_of_month IS NULL OR week_of_month IN (-1, 1, 2, 3, 4)",
+            name="week_of_month_valid",
+        ),
+        CheckConstraint(
+            "(freq = 'weekly' AND weekdays IS NOT NULL AND month_day IS NULL"
+            " AND week_of_month IS NULL)"
+            " OR (freq = 'monthly' AND month_day IS NOT NULL AND weekdays IS NULL"
+            " AND week_of_month IS NULL)"
+            " OR (freq = 'monthly' AND month_day IS NULL AND weekdays IS NOT NULL"
+            " AND week_of_month IS NOT NULL)",
+            name="rule_shape",
+        ),
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: iCalendar UID of the series, fixed when it is made; a split makes a new one.
+    uid: Mapped[str] = mapped_column(String(200), unique=True)
+    #: Start of the slugs of the dates made from the rule, followed by the date.
+    slug: Mapped[str] = mapped_column(String(108))
+    freq: Mapped[str] = mapped_column(String(8))
+    #: Repeat every ``every`` weeks or months (the RRULE's INTERVAL).
+    every: Mapped[int] = mapped_column(Integer, default=1)
+    #: Two-letter RFC 5545 weekday codes joined by commas, such as ``MO,WE``.
+    weekdays: Mapped[str | None] = mapped_column(String(20))
+    month_day: Mapped[int | None] = mapped_column(Integer)
+    #: With one weekday: 1 to 4 for the first to fourth of the month, -1 for the last.
+    week_of_month: Mapped[int | None] = mapped_column(Integer)
+    #: Local date of the first date of the series, which the rule always includes.
+    starts_on: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    #: Last local date a repetition may fall on (inclusive).
+    until: Mapped[date | None] = mapped_column(Date)
+    count: Mapped[int | None] = mapped_column(Integer)
+    #: iCalendar SEQUENCE of the series: raised on every change to it or its dates.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    occurrences: Mapped[list["Event"]] = relationship(
+        back_populates="series", order_by="Event.recurrence_id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<EventSeries {self.uid}>"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+    @property
+    def weekday_codes(self) -> list[str]:
+        return self.weekdays.split(",") if self.weekdays else []
+
+    @property
+    def rule(self) -> Rule:
+        """The repetition as a :class:`~.recurrence.Rule`."""
+        return Rule(
+            freq=self.freq,
+            every=self.every,
+            weekdays=tuple(self.weekday_codes),
+            month_day=self.month_day,
+            week_of_month=self.week_of_month,
+            until=self.until,
+            count=self.count,
+        )
+
+    @property
+    def first_local_start(self) -> datetime:
+        """The wall time of the first date, without a zone: the series' DTSTART."""
+        return datetime.combine(self.starts_on, self.start_time)
+
+    def touch(self, now: datetime) -> None:
+        """Record a change that calendars must pick up: a new SEQUENCE."""
+        self.sequence = (self.sequence or 0) + 1
+        self.updated_at = now
+
+
 class Event(db.Model):
     """A community engagement event, hosted by one TFC or by the whole network.
 
@@ -72,6 +184,13 @@ class Event(db.Model):
             name="registration_window_ordered",
         ),
         CheckConstraint("length(slug) > 0", name="slug_not_empty"),
+        CheckConstraint(
+            "(series_id IS NULL) = (recurrence_id IS NULL)",
+            name="occurrence_has_recurrence_id",
+        ),
+        UniqueConstraint(
+            "series_id", "recurrence_id", name="uq_event_series_id_recurrence_id"
+        ),
         Index("ix_event_status_ends_at", "status", "ends_at"),
     )
 
@@ -104,6 +223,13 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Last change of anything shown on the event page or in a feed.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The series this event is one date of, if it repeats.
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_series.id"), index=True
+    )
+    #: The start the series' rule gave this date, kept when the date is moved: it
+    #: is the date's RECURRENCE-ID in calendars.
+    recurrence_id: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community | None] = relationship(lazy="joined")
     sectors: Mapped[list[Sector]] = relationship(
@@ -112,6 +238,7 @@ class Event(db.Model):
     languages: Mapped[list[EventLanguage]] = relationship(
         order_by=EventLanguage.position, cascade="all, delete-orphan"
     )
+    series: Mapped[EventSeries | None] = relationship(back_populates="occurrences")
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"

@@ -58,20 +58,29 @@ def parse_filter(args) -> EventFilter:
     if values["type"] and values["type"] not in EVENT_TYPES:
         raise UnknownFilter(
             "type",
-            _("There is no event type “%(value)s”. Known types: %(known)s.",
-              value=values["type"], known=", ".join(EVENT_TYPES)),
+            _(
+                "There is no event type “%(value)s”. Known types: %(known)s.",
+                value=values["type"],
+                known=", ".join(EVENT_TYPES),
+            ),
         )
     if values["sector"] and values["sector"] not in SECTORS:
         raise UnknownFilter(
             "sector",
-            _("There is no sector “%(value)s”. Known sectors: %(known)s.",
-              value=values["sector"], known=", ".join(SECTORS)),
+            _(
+                "There is no sector “%(value)s”. Known sectors: %(known)s.",
+                value=values["sector"],
+                known=", ".join(SECTORS),
+            ),
         )
     if values["language"] and values["language"] not in LANGUAGES:
         raise UnknownFilter(
             "language",
-            _("There is no language “%(value)s”. Known languages: %(known)s.",
-              value=values["language"], known=", ".join(LANGUAGES)),
+            _(
+                "There is no language “%(value)s”. Known languages: %(known)s.",
+                value=values["language"],
+                known=", ".join(LANGUAGES),
+            ),
         )
 
     community = None
@@ -96,9 +105,7 @@ def parse_filter(args) -> EventFilter:
 
 def with_details(statement: Select) -> Select:
     """Load each event's community, sectors and languages in a fixed number of queries."""
-    return statement.options(
-        selectinload(Event.sectors), selectinload(Event.languages)
-    )
+    return statement.options(selectinload(Event.sectors), selectinload(Event.languages))
 
 
 def published_events(
@@ -141,3 +148,21 @@ def published_events(
             )
         )
     return statement.order_by(Event.starts_at, Event.id)
+
+
+#: How many of the next dates of a series an event page links.
+LATER_DATES_SHOWN = 5
+
+
+def later_dates(event: Event, limit: int = LATER_DATES_SHOWN) -> list[Event]:
+    """The next published dates of ``event``'s series after it, soonest first."""
+    if event.series_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            published_events(include_cancelled=False)
+            .where(Event.series_id == event.series_id)
+            .where(Event.starts_at > event.starts_at)
+            .limit(limit)
+        )
+    )

@@ -92,11 +92,16 @@ def apply_event_changes(event: Event, values: Mapping) -> bool:
     if not (calendar_changed or other_changed):
         return False
 
+    now = utcnow()
     if is_new:
         event.sequence = 0
     elif calendar_changed:
         event.sequence += 1
-    event.updated_at = utcnow()
+        # A series is one object in a calendar: a change to any of its dates is a
+        # new revision of the whole.
+        if event.series is not None:
+            event.series.touch(now)
+    event.updated_at = now
     return True
 
 

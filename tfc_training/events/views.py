@@ -21,10 +21,12 @@ from .models import Event
 from .queries import (
     EventFilter,
     UnknownFilter,
+    later_dates,
     parse_filter,
     published_events,
     with_details,
 )
+from .recurrence import describe
 from .text import render_markdown
 
 #: Far beyond any real list; larger numbers would overflow the database's integers.
@@ -155,4 +157,6 @@ def detail(slug):
         taken=taken,
         places_left=None if event.capacity is None else max(event.capacity - taken, 0),
         registration_state=event.registration_state(now),
+        series_rule=describe(event.series.rule) if event.series else None,
+        later_dates=later_dates(event),
     )

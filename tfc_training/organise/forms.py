@@ -17,6 +17,7 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -36,6 +37,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..events.importer import _exists_in_zone, _is_web_address, _to_utc
 from ..events.models import Event
+from ..events.recurrence import (
+    MAX_OCCURRENCES,
+    WEEK_OF_MONTH_NAMES,
+    WEEKDAY_CODES,
+    WEEKDAY_NAMES,
+    Rule,
+    RuleError,
+    local_starts,
+)
 from ..events.services import (
     DESCRIPTION_LIMIT,
     EARLIEST_YEAR,
@@ -242,6 +252,70 @@ class EventForm(FlaskForm):
     )
     requires_approval = BooleanField(_l("Organisers approve each sign-up"))
 
+    repeat = SelectField(
+        _l("Repeats"),
+        choices=[
+            SelectChoice("", _l("Does not repeat")),
+            SelectChoice("weekly", _l("Every week or every few weeks")),
+            SelectChoice("monthly-day", _l("Every month on the same day of the month")),
+            SelectChoice(
+                "monthly-weekday",
+                _l("Every month on the same weekday, such as the second Tuesday"),
+            ),
+        ],
+        default="",
+    )
+    repeat_every = IntegerField(
+        _l("Every how many weeks or months"),
+        default=1,
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=12, message=_l("Enter a number from 1 to 12.")),
+        ],
+        invalid_value_message=_l("Enter a whole number, such as 2 for every other."),
+    )
+    repeat_weekdays = CheckboxesField(
+        _l("On"),
+        choices=[SelectChoice(code, WEEKDAY_NAMES[code]) for code in WEEKDAY_CODES],
+    )
+    repeat_week_of_month = SelectField(
+        _l("Which one in the month"),
+        choices=[
+            SelectChoice("", _l("As on the first date")),
+            *(
+                SelectChoice(str(number), label)
+                for number, label in WEEK_OF_MONTH_NAMES.items()
+            ),
+        ],
+        default="",
+    )
+    repeat_until = DateField(
+        _l("Until"),
+        validators=[Optional()],
+        invalid_value_message=_l("Enter a date like 2027-06-30."),
+    )
+    repeat_count = IntegerField(
+        _l("Or this many times"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=MAX_OCCURRENCES,
+                message=_l("Enter a number from 1 to %(max)d."),
+            ),
+        ],
+        invalid_value_message=_l("Enter a whole number of dates."),
+    )
+    #: For a date of a series: change that date only, or the series from it on.
+    scope = RadioField(
+        _l("Apply the changes to"),
+        choices=[
+            SelectChoice("this", _l("This date only")),
+            SelectChoice("following", _l("This date and every later date")),
+        ],
+        default="this",
+    )
+
     def __init__(self, *args, communities=(), network_wide=False, event=None, **kwargs):
         """``communities`` are those the user may host for; ``network_wide`` lets
         them choose no community; ``event`` is the event being edited, if any."""
@@ -289,7 +363,72 @@ class EventForm(FlaskForm):
         else:
             data["starts_at"] = _local(event.starts_at, zone)
             data["ends_at"] = _local(event.ends_at, zone)
+        data.update(cls.series_data(event))
         return data
+
+    @classmethod
+    def series_data(cls, event: Event) -> dict:
+        """The repetition fields for a date of a series, from its series."""
+        series = event.series
+        if series is None:
+            return {}
+        if series.freq == "weekly":
+            repeat = "weekly"
+        elif series.month_day is not None:
+            repeat = "monthly-day"
+        else:
+            repeat = "monthly-weekday"
+        return {
+            "repeat": repeat,
+            "repeat_every": series.every,
+            "repeat_weekdays": series.weekday_codes if repeat == "weekly" else [],
+            "repeat_week_of_month": str(series.week_of_month or ""),
+            "repeat_until": series.until,
+            "repeat_count": series.count,
+            "scope": "this",
+        }
+
+    @property
+    def is_series_date(self) -> bool:
+        return self.event is not None and self.event.series is not None
+
+    @property
+    def offers_repeat(self) -> bool:
+        """A new event may repeat, and a date of a series may change its rule."""
+        return self.event is None or self.is_series_date
+
+    @property
+    def changes_series(self) -> bool:
+        """Whether saving makes or changes a series, rather than one event."""
+        if self.is_series_date:
+            return self.scope.data == "following"
+        return self.event is None and bool(self.repeat.data)
+
+    def rule(self) -> Rule | None:
+        """The repetition asked for, or ``None``; checked by :meth:`validate`."""
+        if not self.changes_series or not self.repeat.data:
+            return None
+        first = self.starts_at.data
+        every = self.repeat_every.data or 1
+        end = {"until": self.repeat_until.data, "count": self.repeat_count.data}
+        if self.repeat.data == "weekly":
+            days = tuple(
+                code
+                for code in WEEKDAY_CODES
+                if code in (self.repeat_weekdays.data or [])
+            )
+            if not days and first is not None:
+                days = (WEEKDAY_CODES[first.weekday()],)
+            return Rule("weekly", every, days, **end)
+        if self.repeat.data == "monthly-day":
+            return Rule("monthly", every, month_day=first.day if first else None, **end)
+        position = self.repeat_week_of_month.data
+        if position:
+            position = int(position)
+        elif first is not None:
+            position = -1 if first.day > 28 else (first.day - 1) // 7 + 1
+        day = (WEEKDAY_CODES[first.weekday()],) if first is not None else ()
+        return Rule("monthly", every, day, week_of_month=position or None, **end)
 
     @classmethod
     def defaults(cls) -> dict:
@@ -350,12 +489,47 @@ class EventForm(FlaskForm):
             self.venue_name.errors.append(_l("Give the name of the venue too."))
             valid = False
 
+        if self.changes_series:
+            valid &= self._check_repeat()
+
         self.other_languages.data = [
             code
             for code in self.other_languages.data or []
             if code != self.language.data
         ]
         return bool(valid)
+
+    def _check_repeat(self) -> bool:
+        """A repetition needs times, one end, and at most the dates a series holds."""
+        if not self.repeat.data:
+            self.repeat.errors.append(
+                _l("Choose how the series repeats from this date on.")
+            )
+            return False
+        if self.all_day.data:
+            self.repeat.errors.append(
+                _l("A repeating event needs a start and end time, not whole days.")
+            )
+            return False
+        if (self.repeat_until.data is None) == (self.repeat_count.data is None):
+            if not (self.repeat_until.errors or self.repeat_count.errors):
+                self.repeat_until.errors.append(
+                    _l("Give either the last date or the number of times, not both.")
+                )
+            return False
+        if self.starts_at.data is None or self.starts_at.errors:
+            return False
+        if self.repeat_until.data is not None and not self._check_year(
+            self.repeat_until
+        ):
+            return False
+
+        try:
+            local_starts(self.rule(), self.starts_at.data)
+        except RuleError as error:
+            self.repeat.errors.append(str(error))
+            return False
+        return True
 
     def event_values(self, slug: str) -> dict:
         """The checked answers as fields for ``apply_event_changes``."""

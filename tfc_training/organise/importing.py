@@ -17,6 +17,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -30,14 +31,17 @@ from ..events.importer import (
     ImportFailed,
     ImportResult,
     Problem,
+    Tally,
     communities_by_slug,
     read_import_file,
     unknown_communities,
     write_communities,
 )
-from ..events.models import Event
+from ..events.models import Event, EventSeries
+from ..events.recurrence import Rule, local_starts
 from ..events.services import apply_event_changes
 from ..extensions import db
+from .series import create_series, dated_values, split_series
 from .services import (
     ActionRefused,
     create_event,
@@ -96,6 +100,20 @@ def import_events(data: ImportData, *, actor, now: datetime) -> ImportResult:
     for entry in data.events:
         community = communities[entry.community] if entry.community else None
         values = entry.values(community)
+        if entry.repeat is not None:
+            try:
+                import_series(
+                    entry.repeat,
+                    values,
+                    result.events,
+                    actor=actor,
+                    now=now,
+                    source=source,
+                )
+            except ActionRefused as refusal:
+                problems.append(_located(refusal, entry, data.source))
+            continue
+
         event = existing.get(entry.slug)
         if event is None:
             create_event(values, actor=actor, now=now, source=source)
@@ -115,6 +133,58 @@ def import_events(data: ImportData, *, actor, now: datetime) -> ImportResult:
         result.events.unchanged,
     )
     return result
+
+
+def import_series(
+    rule: Rule, values: dict, tally: Tally, *, actor, now: datetime, source: str
+) -> None:
+    """Create the series a file names by its slug, or bring it up to date.
+
+    A series with the same rule and first date has each of its coming dates
+    changed as the event form would change it. A new rule or first date changes
+    the series from its next date on (see :func:`.series.split_series`), so that
+    past dates stay as they were. Each date is counted in ``tally`` as an event.
+
+    :raise ActionRefused: when the series has no date left to change, or a date
+        would get fewer places than people already confirmed for it.
+    """
+    series = db.session.scalar(
+        select(EventSeries)
+        .where(EventSeries.slug == values["slug"])
+        .order_by(EventSeries.id.desc())
+        .limit(1)
+    )
+    if series is None:
+        series = create_series(values, rule, actor=actor, now=now, source=source)
+        tally.created += len(series.occurrences)
+        return
+
+    values = {name: value for name, value in values.items() if name != "status"}
+    coming = [o for o in series.occurrences if o.starts_at > now]
+    if not coming:
+        raise ActionRefused(
+            _("this series has no coming date left to change; give it a new slug")
+        )
+
+    zone = ZoneInfo(values["timezone"])
+    first = values["starts_at"].astimezone(zone).replace(tzinfo=None)
+    if rule == series.rule and local_starts(rule, first)[0] == series.first_local_start:
+        for occurrence in series.occurrences:
+            if occurrence not in coming or occurrence.status == "cancelled":
+                tally.unchanged += 1
+                continue
+            dated = dated_values(values, occurrence.recurrence_id.astimezone(zone))
+            dated["slug"] = occurrence.slug
+            changed = bool(update_event(occurrence, dated, actor=actor, now=now))
+            tally.count(created=False, changed=changed)
+        return
+
+    split_on = coming[0].recurrence_id.astimezone(zone)
+    if first < split_on.replace(tzinfo=None):
+        start = datetime.combine(split_on.date(), first.time())
+        values = dated_values(values, start)
+    new = split_series(coming[0], values, rule, actor=actor, now=now)
+    tally.updated += len(new.occurrences)
 
 
 def _change_event(

@@ -304,6 +304,13 @@ def publish_event(event: Event, *, actor, now: datetime) -> None:
     record(event, "event.published", actor=actor)
     logger.info("event %s published", event.id)
 
+    # A series is published as a whole: its coming dates go public together.
+    if event.series is not None:
+        for other in event.series.occurrences:
+            if other.status == "draft" and other.ends_at > now:
+                apply_event_changes(other, {"status": "published"})
+                record(other, "event.published", actor=actor)
+
 
 def cancel_event(event: Event, *, actor, now: datetime) -> None:
     """Cancel a published event and tell its registrants.

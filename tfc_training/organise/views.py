@@ -30,11 +30,13 @@ from ..database import utcnow
 from ..events.csv_import import COLUMNS
 from ..events.importer import ImportFailed
 from ..events.models import Event
+from ..events.recurrence import MAX_OCCURRENCES, describe
 from ..extensions import db
 from ..mail.services import deliver_queued
 from ..registration.models import REGISTRATION_STATUSES, Registration
 from ..slugs import slugify
 from ..vocabulary import LANGUAGES, SECTORS
+from . import series as series_services
 from . import services
 from .export import registrant_columns, registrants_csv
 from .forms import (
@@ -125,17 +127,41 @@ def new_event():
         return _event_form_page(form, None)
 
     slug = form.slug.data or _free_slug(form.title.data)
+    rule = form.rule()
     try:
-        event = services.create_event(
-            form.event_values(slug), actor=current_user, now=utcnow()
-        )
+        if rule is None:
+            event = services.create_event(
+                form.event_values(slug), actor=current_user, now=utcnow()
+            )
+        else:
+            series = series_services.create_series(
+                form.event_values(slug), rule, actor=current_user, now=utcnow()
+            )
+            event = series.occurrences[0]
+            dates = len(series.occurrences)
         db.session.commit()
+    except ActionRefused as refusal:
+        db.session.rollback()
+        getattr(form, refusal.field or "repeat").errors.append(refusal.message)
+        return _event_form_page(form, None)
     except IntegrityError:
         db.session.rollback()
         form.slug.errors.append(_("Another event already has this address."))
         return _event_form_page(form, None)
 
-    flash(_("The draft is saved. Publish it when it is ready."), "success")
+    if rule is None:
+        flash(_("The draft is saved. Publish it when it is ready."), "success")
+    else:
+        flash(
+            ngettext(
+                "The series is saved as a draft of %(num)d date. Publishing any"
+                " date publishes them all.",
+                "The series is saved as drafts of %(num)d dates. Publishing any"
+                " date publishes them all.",
+                dates,
+            ),
+            "success",
+        )
     return redirect(url_for(".edit_event", slug=event.slug), code=303)
 
 
@@ -150,13 +176,20 @@ def edit_event(slug):
 
     new_slug = event.slug if form.slug_locked else form.slug.data or event.slug
     try:
-        services.update_event(
-            event, form.event_values(new_slug), actor=current_user, now=utcnow()
-        )
+        if form.changes_series:
+            # The series keeps the start of its addresses; each date keeps its own.
+            values = {**form.event_values(event.series.slug), "slug": event.series.slug}
+            series_services.split_series(
+                event, values, form.rule(), actor=current_user, now=utcnow()
+            )
+        else:
+            services.update_event(
+                event, form.event_values(new_slug), actor=current_user, now=utcnow()
+            )
         db.session.commit()
     except ActionRefused as refusal:
         db.session.rollback()
-        getattr(form, refusal.field).errors.append(refusal.message)
+        getattr(form, refusal.field or "title").errors.append(refusal.message)
         return _event_form_page(form, event)
     except IntegrityError:
         db.session.rollback()
@@ -499,6 +532,8 @@ def _event_form_page(form: EventForm, event: Event | None):
         zones=COMMON_ZONES,
         button_form=ButtonForm(),
         counts=services.counts_by_event([event.id])[event.id] if event else None,
+        series_rule=describe(event.series.rule) if event and event.series else None,
+        max_occurrences=MAX_OCCURRENCES,
     )
     return page, status
 
