@@ -431,6 +431,30 @@ def test_the_feeds_own_vtimezone_gives_the_same_instants(client, make_event, sta
         assert written.astimezone(UTC) == instant
 
 
+def test_each_onset_of_the_vtimezone_is_an_observance_of_its_own(
+    client, make_event, now
+):
+    """ical.js ignores the DTSTART of an observance that also has RDATEs."""
+    years = [now.year + 1, now.year + 2]
+    for year in years:
+        make_event(starts_at=datetime(year, 6, 1, 17, tzinfo=UTC))
+
+    calendar = parse(client.get("/calendar.ics"))
+
+    (zone,) = calendar.walk("VTIMEZONE")
+    observances = zone.walk("STANDARD") + zone.walk("DAYLIGHT")
+    assert all("RDATE" not in observance for observance in observances)
+    onsets = sorted(observance.DTSTART for observance in observances)
+    # The start of the first year, then spring and autumn of each year.
+    assert [(onset.year, onset.month) for onset in onsets] == [
+        (years[0], 1),
+        (years[0], 3),
+        (years[0], 11),
+        (years[1], 3),
+        (years[1], 11),
+    ]
+
+
 def test_vtimezone_covers_only_the_years_of_the_events(client, make_event, now):
     year = now.year + 1
     make_event(starts_at=datetime(year, 12, 30, 20, tzinfo=UTC))

@@ -112,14 +112,7 @@ def build_calendar(
         )
 
     for tzid in sorted(years_by_zone):
-        years = years_by_zone[tzid]
-        calendar.add_component(
-            icalendar.Timezone.from_tzid(
-                tzid,
-                first_date=date(min(years), 1, 1),
-                last_date=date(max(years) + 1, 1, 1),
-            )
-        )
+        calendar.add_component(_timezone(tzid, years_by_zone[tzid]))
     for component in components:
         calendar.add_component(component)
     return calendar.to_ical()
@@ -226,6 +219,30 @@ def _event_component(
         for name, moment in (("DTSTART", event.starts_at), ("DTEND", event.ends_at)):
             _add_moment(component, name, moment, event, years_by_zone, in_utc=in_utc)
     return component
+
+
+def _timezone(tzid: str, years: set[int]) -> icalendar.Timezone:
+    """The VTIMEZONE of ``tzid`` for the years given, one observance per onset.
+
+    icalendar writes each kind of observance once, with its later onsets as
+    RDATEs; ical.js (Thunderbird) then drops the first onset, the DTSTART, and
+    puts every time of that first summer in standard time. An observance of its
+    own for every onset is read the same way by every parser.
+    """
+    timezone = icalendar.Timezone.from_tzid(
+        tzid, first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1)
+    )
+    observances = []
+    for observance in timezone.subcomponents:
+        onsets = [observance.DTSTART, *(onset for onset, _ in observance.rdates)]
+        for onset in onsets:
+            single = type(observance)()
+            single.add("DTSTART", onset)
+            for name in ("TZNAME", "TZOFFSETFROM", "TZOFFSETTO"):
+                single.add(name, observance[name])
+            observances.append(single)
+    timezone.subcomponents = sorted(observances, key=lambda o: o.DTSTART)
+    return timezone
 
 
 def _in_repeated_hour(moment: datetime, zone: ZoneInfo) -> bool:
