@@ -10,7 +10,7 @@ The dataset is a list of cases (:data:`CASES`), each a function that adds the ro
 of one hard case and returns nothing; adding a case is adding a function to the list.
 How an event row becomes the occurrences a reader should see is
 :func:`expected_occurrences`, the one place that needs to learn about new kinds of
-event.
+event (as it did for series, which public feeds write as one recurring event).
 """
 
 import hashlib
@@ -31,6 +31,9 @@ import recurring_ical_events
 from ical.calendar_stream import IcsCalendarStream
 
 from tfc_training.events.models import Event
+from tfc_training.events.recurrence import Rule
+from tfc_training.organise.series import create_series
+from tfc_training.organise.services import cancel_event, update_event
 
 #: Occurrences are expanded between these instants by every parser.
 EXPAND_FROM = datetime(2000, 1, 1, tzinfo=UTC)
@@ -77,6 +80,7 @@ class Dataset:
     registrant_feed: Callable
     communities: dict = field(default_factory=dict)
     events: dict = field(default_factory=dict)
+    series: dict = field(default_factory=dict)
     personal_feeds: dict[str, "PersonalFeed"] = field(default_factory=dict)
 
 
@@ -211,7 +215,13 @@ def case_hard_text(data: Dataset) -> None:
 
 
 def case_other_zones(data: Dataset) -> None:
-    """Events held in UTC and in another zone than the site's."""
+    """Events held in UTC, in another zone than the site's, and in summer time."""
+    data.events["summer"] = data.make_event(
+        slug="summer",
+        title="Summer outreach evening",
+        starts_at=local(2027, 6, 15, 18),
+        ends_at=local(2027, 6, 15, 20),
+    )
     data.events["online-utc"] = data.make_event(
         slug="online-utc",
         title="Network call",
@@ -234,18 +244,71 @@ def case_other_zones(data: Dataset) -> None:
     )
 
 
+def case_weekly_series(data: Dataset) -> None:
+    """A weekly meeting at 18:30 across both clock changes of 2026-27, with one
+    date cancelled and one moved to another day, time and place."""
+    admin = data.make_user(is_admin=True)
+    start = local(2026, 10, 21, 18, 30)
+    values = {
+        "slug": "harbor-weekly",
+        "title": "Harbor TFC weekly meeting; all welcome",
+        "type": "tfc-meeting",
+        "community": data.communities["harbor"],
+        "sectors": ["faith-ngo"],
+        "languages": ["en", "es"],
+        "description": "",
+        "timezone": LOS_ANGELES,
+        "all_day": False,
+        "starts_at": start,
+        "ends_at": start + timedelta(hours=1, minutes=30),
+        "venue_name": "Harbor church hall",
+        "venue_address": "100 Harbor Blvd, San Pedro, CA",
+        "online_url": None,
+        "capacity": 30,
+        "registration_opens_at": None,
+        "registration_closes_at": None,
+        "requires_approval": False,
+        "status": "published",
+    }
+    rule = Rule("weekly", weekdays=("WE",), until=date(2027, 3, 31))
+    series = create_series(values, rule, actor=admin, now=LAST_CHANGED)
+    dates = {event.local_start.date(): event for event in series.occurrences}
+
+    cancel_event(dates[date(2026, 11, 4)], actor=admin, now=LAST_CHANGED)
+    moved_start = local(2027, 3, 18, 19)
+    update_event(
+        dates[date(2027, 3, 17)],
+        {
+            "starts_at": moved_start,
+            "ends_at": moved_start + timedelta(hours=2),
+            "venue_name": "San Pedro library, room 2",
+        },
+        actor=admin,
+        now=LAST_CHANGED,
+    )
+    data.series["harbor-weekly"] = series
+    data.events["weekly-after-autumn"] = dates[date(2026, 11, 11)]
+    data.events["weekly-after-spring"] = dates[date(2027, 3, 24)]
+
+
 def case_personal_feeds(data: Dataset) -> None:
-    """An organiser's account feed, and the feeds of two registrants."""
+    """An organiser's account feed, and the feeds of two registrants, each holding
+    dates of the weekly series as events of their own."""
     koreatown = data.communities["koreatown"]
     organiser = data.make_user(organises=[koreatown])
     data.register(data.events["chinese"], organiser.email)
     data.register(data.events["retreat"], organiser.email, status="cancelled")
+    data.register(data.events["weekly-after-spring"], organiser.email)
     data.personal_feeds["account"] = PersonalFeed(
         data.account_feed(organiser),
-        lambda event: event.community_id == koreatown.id or event.slug == "chinese",
+        lambda event: (
+            event.community_id == koreatown.id
+            or event.slug in ("chinese", data.events["weekly-after-spring"].slug)
+        ),
     )
 
     kept = data.register(data.events["second-1-30"], "guest@example.org")
+    data.register(data.events["weekly-after-autumn"], "guest@example.org")
     left = data.register(data.events["bus-bench"], "guest@example.org", "cancelled")
     data.personal_feeds["registrant"] = PersonalFeed(
         data.registrant_feed(kept), lambda event: event.slug == "second-1-30"
@@ -266,14 +329,29 @@ CASES: list[Callable[[Dataset], None]] = [
     case_cancelled,
     case_hard_text,
     case_other_zones,
+    case_weekly_series,
     case_personal_feeds,
 ]
 
 
 def expected_occurrences(
-    event: Event, uid: str, *, withdrawn: bool = False
+    event: Event, uid: str, *, withdrawn: bool = False, as_series: bool = False
 ) -> list[Occurrence]:
-    """What a reader of any feed holding ``event`` should see, from its row alone."""
+    """What a reader of a feed holding ``event`` should see, from the database.
+
+    With ``as_series``, a date of a series stands for the whole series, as public
+    feeds write it: every published date under the series' UID, and nothing for
+    cancelled ones, which the series leaves out. Otherwise each date is an event
+    of its own, as in personal and single-event feeds.
+    """
+    if as_series and event.series is not None:
+        return [
+            occurrence
+            for date_ in event.series.occurrences
+            if date_.status == "published"
+            for occurrence in expected_occurrences(date_, event.series.uid)
+        ]
+
     if event.all_day:
         start, end = (
             event.start_date.isoformat(),

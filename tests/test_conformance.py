@@ -8,13 +8,15 @@ here and fails in CI.
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 from conformance_support import (
     CASES,
     FEED_PAST_DAYS,
     LAST_CHANGED,
+    LOS_ANGELES,
     Dataset,
     NodeMissing,
     Occurrence,
@@ -28,7 +30,7 @@ from conformance_support import (
 
 from tfc_training.calendar.feeds import event_uid
 from tfc_training.calendar.personal import registration_feed_token, reset_feed_token
-from tfc_training.events.models import Event
+from tfc_training.events.models import Event, EventSeries
 from tfc_training.extensions import db
 from tfc_training.registration.models import ManageToken, Registration
 from tfc_training.registration.tokens import hash_token
@@ -100,8 +102,12 @@ def dataset(app, make_community, make_event, make_user) -> Dataset:
     for case in CASES:
         case(data)
 
-    for event in db.session.scalars(db.select(Event)):
-        event.updated_at = LAST_CHANGED
+    rows = [
+        *db.session.scalars(db.select(Event)),
+        *db.session.scalars(db.select(EventSeries)),
+    ]
+    for row in rows:
+        row.updated_at = LAST_CHANGED
     db.session.commit()
     return data
 
@@ -118,15 +124,19 @@ def feeds(dataset: Dataset) -> dict[str, Feed]:
     public = [event for event in events if event.status != "draft"]
     koreatown, harbor = dataset.communities["koreatown"], dataset.communities["harbor"]
 
-    def expected(holds, left=frozenset()):
-        return sorted(
-            occurrence
-            for event in public
-            if holds(event)
-            for occurrence in expected_occurrences(
-                event, event_uid(event), withdrawn=event.slug in left
-            )
-        )
+    def expected(holds, left=frozenset(), *, as_series=True):
+        found = set()
+        for event in public:
+            if holds(event):
+                found.update(
+                    expected_occurrences(
+                        event,
+                        event_uid(event),
+                        withdrawn=event.slug in left,
+                        as_series=as_series,
+                    )
+                )
+        return sorted(found)
 
     found = {
         "site": Feed("/calendar.ics", expected(lambda e: True)),
@@ -158,10 +168,13 @@ def feeds(dataset: Dataset) -> dict[str, Feed]:
     for event in public:
         found[f"event {event.slug}"] = Feed(
             f"/events/{event.slug}.ics",
-            expected(lambda e, slug=event.slug: e.slug == slug),
+            expected(lambda e, slug=event.slug: e.slug == slug, as_series=False),
         )
     for name, personal in dataset.personal_feeds.items():
-        found[name] = Feed(personal.address, expected(personal.holds, personal.left))
+        found[name] = Feed(
+            personal.address,
+            expected(personal.holds, personal.left, as_series=False),
+        )
     return found
 
 
@@ -192,14 +205,24 @@ def test_every_feed_endpoint_is_in_the_suite(app, dataset):
     assert covered == FEED_ENDPOINTS
 
 
-def test_the_dataset_holds_every_hard_case(app, dataset):
+def test_the_dataset_holds_every_hard_case(app, client, dataset):
     names = set(feeds(dataset))
     site = feeds(dataset)["site"].expected
+    lines = client.get("/calendar.ics").data.decode().replace("\r\n ", "").split("\r\n")
 
     assert {"event fair", "event bus-bench", "event retreat"} <= names
     assert any(o.status == "CANCELLED" for o in site)
     assert any(len(o.summary.encode()) > 75 for o in site)
     assert "event draft" not in names
+    assert sum(line.startswith("RRULE:") for line in lines) == 1
+    assert "EXDATE;TZID=America/Los_Angeles:20261104T183000" in lines
+    assert "RECURRENCE-ID;TZID=America/Los_Angeles:20270317T183000" in lines
+    local_times = {
+        datetime.fromisoformat(o.start).astimezone(ZoneInfo(LOS_ANGELES)).time()
+        for o in site
+        if o.uid == dataset.series["harbor-weekly"].uid
+    }
+    assert local_times == {time(18, 30), time(19, 0)}
 
 
 def test_three_parsers_agree_with_each_other_and_the_database(client, dataset, icaljs):
