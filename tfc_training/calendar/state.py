@@ -16,18 +16,19 @@ only for the moment the commit takes and never while other rows are waited for.
 """
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from itertools import chain
 
-from sqlalchemy import Select, case, event, func, inspect, select
+from sqlalchemy import Select, bindparam, case, event, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..accounts.models import Membership, User
 from ..communities.models import Community
-from ..database import utcnow
+from ..database import UTCDateTime, utcnow
 from ..events.models import Event, EventLanguage, EventSeries
 from ..extensions import db
 from ..registration.models import Registration
@@ -40,6 +41,9 @@ FEED_FORMAT = 2
 
 #: The id of the single row of ``feed_state``.
 STATE_ROW = 1
+
+#: Statuses of the events that feeds show.
+PUBLIC_STATUSES = ("published", "cancelled")
 
 #: ``Session.info`` key: a change that the feeds show was flushed.
 _CHANGED = "tfc_feeds_changed"
@@ -139,49 +143,84 @@ class StateReading:
 
     version: int
     changed_at: datetime | None
-    #: How many events of the feed's scope have aged out of it, and the end of the
-    #: latest of them; both ``None`` for a feed that keeps its events forever.
-    aged_out: int | None
+    #: The end of the latest public event that has aged out of the feeds, when
+    #: asked for: as time passes it moves, and with it every ETag of a feed that
+    #: drops old events.
     last_aged_end: datetime | None
-    #: The values of the extra columns asked for, in order.
-    extra: tuple
+    #: The values of the further columns asked for, by name.
+    extra: dict
 
 
-def read_state(
-    scope: Select | None = None,
-    *,
-    ended_before: datetime | None = None,
-    extra: Sequence = (),
-) -> StateReading:
-    """Read the feed version, and what else a feed's validators need, in one query.
+def _aged_end():
+    return (
+        select(func.max(Event.ends_at))
+        .where(Event.status.in_(PUBLIC_STATUSES))
+        .where(Event.ends_at < bindparam("ended_before", type_=UTCDateTime()))
+        .scalar_subquery()
+    )
 
-    :param scope: the events a feed holds, without its time window; the events of
-        it that ended before ``ended_before`` have aged out of the feed.
-    :param extra: further scalar columns (subqueries) read in the same query.
-    """
+
+def _public_event_id():
+    return (
+        select(Event.id)
+        .where(Event.slug == bindparam("slug"))
+        .where(Event.status.in_(PUBLIC_STATUSES))
+        .scalar_subquery()
+    )
+
+
+def _event_status():
+    return select(Event.status).where(Event.id == bindparam("event_id"))
+
+
+def _own_registrations():
+    return select(func.count(Registration.id)).where(
+        Registration.email == bindparam("email")
+    )
+
+
+def _last_registration_change():
+    return select(func.max(Registration.updated_at)).where(
+        Registration.email == bindparam("email")
+    )
+
+
+#: The further columns a feed may ask :func:`read_state` for, with the parameters
+#: they take: ``aged_end`` (``ended_before``), ``event_id`` of a public event
+#: (``slug``), ``event_status`` (``event_id``), and ``registrations`` and
+#: ``last_registration_change`` of an e-mail address (``email``).
+_COLUMNS = {
+    "aged_end": _aged_end,
+    "event_id": _public_event_id,
+    "event_status": lambda: _event_status().scalar_subquery(),
+    "registrations": lambda: _own_registrations().scalar_subquery(),
+    "last_registration_change": lambda: _last_registration_change().scalar_subquery(),
+}
+
+
+@cache
+def _state_query(names: tuple[str, ...]) -> Select:
+    """The query for ``names``, built once: a 304 should cost little more than the
+    database's answer, and a statement built anew each time costs more than that."""
     version = select(FeedState.version).where(FeedState.id == STATE_ROW)
     changed = select(FeedState.changed_at).where(FeedState.id == STATE_ROW)
     columns = [version.scalar_subquery(), changed.scalar_subquery()]
-    if scope is not None:
-        aged = scope.where(Event.ends_at < ended_before).order_by(None)
-        columns += [
-            aged.with_only_columns(func.count(Event.id)).scalar_subquery(),
-            aged.with_only_columns(func.max(Event.ends_at)).scalar_subquery(),
-        ]
-    row = db.session.execute(select(*columns, *extra)).one()
+    columns += [_COLUMNS[name]().label(name) for name in names]
+    return select(*columns)
 
-    aged_out = last_aged_end = None
-    if scope is not None:
-        aged_out, last_aged_end = row[2], row[3]
-        rest = tuple(row[4:])
-    else:
-        rest = tuple(row[2:])
+
+def read_state(*names: str, **parameters) -> StateReading:
+    """Read the feed version, and the further columns ``names``, in one query.
+
+    :param parameters: the values the columns asked for take (see ``_COLUMNS``).
+    """
+    row = db.session.execute(_state_query(names), parameters).one()
+    extra = dict(zip(names, row[2:], strict=True))
     return StateReading(
         version=row[0] or 0,
         changed_at=_aware(row[1]),
-        aged_out=aged_out,
-        last_aged_end=_aware(last_aged_end),
-        extra=rest,
+        last_aged_end=_aware(extra.get("aged_end")),
+        extra=extra,
     )
 
 
@@ -200,7 +239,7 @@ def feed_version(
     :param changed: further moments the feed changed at, such as a reader leaving
         an event of a personal feed.
     """
-    parts = (FEED_FORMAT, reading.version, reading.aged_out, *key)
+    parts = (FEED_FORMAT, reading.version, reading.last_aged_end, *key)
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
     moments = [reading.changed_at, *changed]
@@ -214,7 +253,7 @@ def feed_version(
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    """Scalar subqueries come back without the column type's conversion to UTC."""
+    """A time read from a labelled subquery, as an aware UTC datetime."""
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)

@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, current_app, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..communities.models import Community
 from ..database import utcnow
@@ -18,19 +18,17 @@ from ..events.queries import (
     with_details,
 )
 from ..extensions import db
-from ..registration.models import Registration
 from .feeds import build_calendar, community_calendar_name, site_calendar_name
 from .links import feed_links, google_event_link
 from .personal import (
     account_by_feed_token,
     account_calendar_name,
     account_feed_events,
-    account_feed_scope,
     registration_by_feed_token,
     registration_feed_token,
     registration_withdrawn,
 )
-from .state import FeedVersion, feed_version, read_state
+from .state import PUBLIC_STATUSES, FeedVersion, feed_version, read_state
 
 bp = Blueprint("calendar", __name__)
 
@@ -83,9 +81,8 @@ def community_feed(slug):
 @bp.get("/events/<slug:slug>.ics")
 def event_feed(slug):
     """One event, for a download or an "add to calendar" button."""
-    event_id = published_events().where(Event.slug == slug).with_only_columns(Event.id)
-    reading = read_state(extra=[event_id.order_by(None).scalar_subquery()])
-    (found,) = reading.extra
+    reading = read_state("event_id", slug=slug)
+    found = reading.extra["event_id"]
     if found is None:
         return _refusal(_("There is no event “%(slug)s”.", slug=slug), 404)
 
@@ -106,19 +103,23 @@ def account_feed(token):
 
     now = utcnow()
     past = timedelta(days=current_app.config["FEED_PAST_DAYS"])
-    own = select(Registration).where(Registration.email == user.email)
     reading = read_state(
-        account_feed_scope(user),
+        "aged_end",
+        "registrations",
+        "last_registration_change",
         ended_before=now - past,
-        extra=[
-            own.with_only_columns(func.count(Registration.id)).scalar_subquery(),
-            own.with_only_columns(func.max(Registration.updated_at)).scalar_subquery(),
-        ],
+        email=user.email,
     )
-    registrations, last_registration_change = reading.extra
+    last_registration_change = reading.extra["last_registration_change"]
     version = feed_version(
         reading,
-        _request_key(user.id, user.email, user.is_admin, registrations),
+        _request_key(
+            user.id,
+            user.email,
+            user.is_admin,
+            reading.extra["registrations"],
+            last_registration_change,
+        ),
         past=past,
         changed=[last_registration_change],
     )
@@ -137,9 +138,8 @@ def registration_feed(token):
     if registration is None:
         return _keep_private(_refusal(_("This calendar address does not work."), 404))
 
-    status = select(Event.status).where(Event.id == registration.event_id)
-    reading = read_state(extra=[status.scalar_subquery()])
-    if reading.extra[0] not in ("published", "cancelled"):
+    reading = read_state("event_status", event_id=registration.event_id)
+    if reading.extra["event_status"] not in PUBLIC_STATUSES:
         return _keep_private(_refusal(_("This calendar address does not work."), 404))
 
     withdrawn = registration_withdrawn(registration)
@@ -160,8 +160,7 @@ def _filtered_feed(event_filter: EventFilter, name: str) -> Response:
     """The recent and coming events that ``event_filter`` selects, as a feed."""
     now = utcnow()
     past = timedelta(days=current_app.config["FEED_PAST_DAYS"])
-    scope = published_events(event_filter)
-    reading = read_state(scope, ended_before=now - past)
+    reading = read_state("aged_end", ended_before=now - past)
     version = feed_version(reading, _request_key(), past=past)
     if _client_holds(version):
         return _not_modified(version)
