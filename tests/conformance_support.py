@@ -499,12 +499,9 @@ def physical_lines(body: bytes) -> list[bytes]:
 
 def content_lines(body: bytes) -> list[str]:
     """The unfolded content lines of a feed (RFC 5545, 3.1)."""
-    return (
-        body.decode("utf-8")
-        .replace("\r\n ", "")
-        .replace("\r\n\t", "")
-        .split("\r\n")[:-1]
-    )
+    # Folding may split a character, so lines are joined before they are decoded.
+    unfolded = body.replace(b"\r\n ", b"").replace(b"\r\n\t", b"")
+    return unfolded.decode("utf-8").split("\r\n")[:-1]
 
 
 TZID_PARAMETER = re.compile(r";TZID=(\"[^\"]*\"|[^;:]*)")

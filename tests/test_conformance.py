@@ -273,3 +273,75 @@ def test_bytes_and_uids_are_stable_across_requests(client, dataset):
         assert [s[0] for s in event_stamps(first)] == [
             s[0] for s in event_stamps(second)
         ]
+
+
+GOOD_FEED = (
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//test//EN",
+    "BEGIN:VTIMEZONE",
+    "TZID:America/Los_Angeles",
+    "BEGIN:STANDARD",
+    "DTSTART:20260101T000000",
+    "TZOFFSETFROM:-0800",
+    "TZOFFSETTO:-0800",
+    "END:STANDARD",
+    "END:VTIMEZONE",
+    "BEGIN:VEVENT",
+    "UID:one@test",
+    "DTSTAMP:20260101T000000Z",
+    "DTSTART;TZID=America/Los_Angeles:20261201T100000",
+    "SUMMARY:人口贩卖",
+    "END:VEVENT",
+    "END:VCALENDAR",
+)
+
+
+def feed_of(lines) -> bytes:
+    return "".join(line + "\r\n" for line in lines).encode()
+
+
+def test_a_good_feed_has_no_structural_problems():
+    assert structural_problems(feed_of(GOOD_FEED)) == []
+
+
+def changed(replace, by):
+    return [by if line == replace else line for line in GOOD_FEED]
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (feed_of(GOOD_FEED).replace(b"\r\nVERSION", b"\nVERSION"), "bare CR or LF"),
+        (feed_of(changed("SUMMARY:人口贩卖", "SUMMARY:" + "x" * 70)), "octets"),
+        (
+            feed_of(GOOD_FEED).replace(
+                "SUMMARY:人".encode(),
+                b"SUMMARY:" + "人".encode()[:2] + b"\r\n " + "人".encode()[2:],
+            ),
+            "not UTF-8 on its own",
+        ),
+        (
+            feed_of(changed("TZID:America/Los_Angeles", "TZID:America/New_York")),
+            "TZID America/Los_Angeles used before",
+        ),
+        (
+            feed_of(GOOD_FEED[:5] + ("COMMENT:filler",) * 200 + GOOD_FEED[5:]),
+            "VTIMEZONE America/Los_Angeles has 208 lines",
+        ),
+        (
+            feed_of(GOOD_FEED[:-1] + GOOD_FEED[11:17] + GOOD_FEED[-1:]),
+            "UID one@test appears 2 times",
+        ),
+    ],
+    ids=[
+        "bare-lf",
+        "long-line",
+        "split-character",
+        "no-vtimezone",
+        "long-vtimezone",
+        "same-uid",
+    ],
+)
+def test_structural_checks_find_each_problem(body, problem):
+    assert any(problem in found for found in structural_problems(body))
