@@ -25,10 +25,12 @@ from series_support import (
     series_row,
     unfolded_lines,
 )
+from sql_support import count_queries
 
 from tfc_training.events.models import Event
 from tfc_training.events.recurrence import (
     MAX_OCCURRENCES,
+    WEEKDAY_CODES,
     Rule,
     RuleError,
     local_starts,
@@ -38,7 +40,7 @@ from tfc_training.events.recurrence import (
 )
 from tfc_training.extensions import db
 from tfc_training.organise.series import split_series
-from tfc_training.organise.services import cancel_event, update_event
+from tfc_training.organise.services import ActionRefused, cancel_event, update_event
 from tfc_training.registration.models import Registration
 
 #: Every other Wednesday through 2031: across the spring (9 March) and autumn
@@ -177,6 +179,16 @@ def test_cancelling_one_date_tells_its_registrants_and_leaves_the_others(
     cancelled = outbox("event-cancelled")
     assert [m.recipient for m in cancelled] == ["ana@example.org"]
     assert series_row(series.id).sequence > sequence
+
+
+def test_cancelling_a_date_says_the_other_dates_stay(client, site, now):
+    series = fortnightly(site, now)
+    second = occurrences(series.id)[1]
+    log_in(client, site.organiser)
+
+    page = client.get(f"/organise/events/{second.slug}/cancel")
+
+    assert "only this date is cancelled" in page.get_data(as_text=True)
 
 
 def test_a_cancelled_date_is_an_exdate_of_the_series_in_the_feed(
@@ -388,6 +400,22 @@ def test_the_feed_gives_the_database_dates_across_both_clock_changes(
     assert local_times == {time(18, 30)}
 
 
+def test_the_feed_reads_a_series_in_the_same_number_of_queries_whatever_its_length(
+    app, client, site, now
+):
+    short = Rule("weekly", weekdays=("WE",), count=3)
+    make_series(site.home, site.organiser, now, short, FIRST, FIRST_END)
+    db.session.rollback()
+    with_3 = count_queries(lambda: client.get("/calendar.ics"))
+
+    long = Rule("weekly", weekdays=("TH",), count=40)
+    make_series(site.home, site.organiser, now, long, FIRST, FIRST_END, slug="another")
+    db.session.rollback()
+    with_43 = count_queries(lambda: client.get("/calendar.ics"))
+
+    assert with_43 == with_3
+
+
 def test_personal_and_single_event_feeds_write_plain_dates(app, client, site, now):
     series = fortnightly(site, now)
     second = occurrences(series.id)[1]
@@ -503,6 +531,19 @@ def test_the_form_explains_a_repetition_it_cannot_make(
     assert message in field_errors(response.get_data(as_text=True), field)
     db.session.rollback()
     assert not db.session.query(Event).filter(Event.series_id.isnot(None)).count()
+
+
+def test_the_form_of_a_date_offers_this_date_or_every_later_one(client, site, now):
+    series = fortnightly(site, now)
+    second = occurrences(series.id)[1]
+    log_in(client, site.organiser)
+
+    page = client.get(f"/organise/events/{second.slug}/edit").get_data(as_text=True)
+
+    assert "This date is part of a series: Every 2 weeks on Wednesday" in page
+    assert 'type="radio"' in page
+    assert 'value="following"' in page
+    assert '<option selected value="weekly">' in page
 
 
 def test_the_form_moves_one_date_only(client, site, now):
@@ -719,3 +760,30 @@ def test_a_bad_repetition_in_csv_is_named_by_its_line(client, site, repeat, mess
     assert message in html.unescape(response.get_data(as_text=True))
     db.session.rollback()
     assert not db.session.query(Event).filter(Event.slug.like("kt-%")).count()
+
+
+def test_a_series_is_not_changed_from_a_date_that_has_begun(app, site, now):
+    start = (now - timedelta(days=7)).astimezone(LA).replace(tzinfo=None)
+    series = make_series(
+        site.home,
+        site.organiser,
+        now - timedelta(days=8),
+        Rule("weekly", weekdays=(WEEKDAY_CODES[start.weekday()],), count=4),
+        start,
+        start + timedelta(hours=1),
+    )
+    past = occurrences(series.id)[0]
+
+    with pytest.raises(ActionRefused, match="already begun"):
+        split_series(
+            past,
+            {
+                "slug": "koreatown-tfc-meeting",
+                "timezone": "America/Los_Angeles",
+                "starts_at": past.starts_at,
+                "ends_at": past.ends_at,
+            },
+            Rule("weekly", weekdays=("MO",), count=2),
+            actor=site.organiser,
+            now=now,
+        )

@@ -16,6 +16,7 @@ from ..events.queries import (
     parse_filter,
     published_events,
     with_details,
+    with_series,
 )
 from ..extensions import db
 from .feeds import build_calendar, community_calendar_name, site_calendar_name
@@ -166,7 +167,7 @@ def _filtered_feed(event_filter: EventFilter, name: str) -> Response:
         return _not_modified(version)
 
     statement = published_events(event_filter, ending_after=now - past)
-    events = list(db.session.scalars(with_details(statement)))
+    events = list(db.session.scalars(with_series(with_details(statement))))
     return _calendar_response(version, build_calendar(events, name, series=True))
 
 

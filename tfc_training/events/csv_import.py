@@ -9,7 +9,9 @@ The columns are the event fields of the YAML import (see
 :mod:`tfc_training.events.importer`), with the venue in two columns, ``venue_name``
 and ``venue_address``. Sectors and languages are separated by ``;`` or ``|``, the
 main language first. ``all_day`` takes ``true`` or ``false`` (``yes``/``no`` and
-``1``/``0`` too). A file saved by a spreadsheet with a byte-order mark is read like
+``1``/``0`` too). ``repeat`` holds a repetition as RRULE-like text, such as
+``FREQ=WEEKLY;INTERVAL=2;BYDAY=WE;UNTIL=20270630`` (UNTIL being a local date; see
+:func:`~.recurrence.rule_from_rrule`). A file saved by a spreadsheet with a byte-order mark is read like
 any other UTF-8 file.
 
 For a new event, an empty cell or a missing column is a field left out, which takes

@@ -35,6 +35,12 @@ An all-day event gives dates instead of times: ``all_day: true`` with
 ``start_date: 2027-02-06`` and ``end_date: 2027-02-07``, the last day included;
 ``end_date`` may be left out for a single day.
 
+An event that repeats has a ``repeat`` entry, ``start`` and ``end`` then giving its
+first date: ``{every: 2 weeks, on: [wednesday], until: 2027-06-30}``, ``{every:
+month, on: second tuesday, count: 6}`` or ``{every: month, day: 15, until: ...}``
+(see :func:`~.recurrence.rule_from_mapping`). Each date becomes an event whose slug
+is the entry's slug and the date; at most 104 dates within two years.
+
 Event types are the keys of :data:`~tfc_training.vocabulary.EVENT_TYPES`, sectors
 the keys of :data:`~tfc_training.vocabulary.SECTORS`, languages the codes of
 :data:`~tfc_training.vocabulary.LANGUAGES`. An event names its community by slug:
@@ -952,7 +958,6 @@ class _Entry:
             )
             return None
         return moment
-
 
     def repeat(self, values: Mapping) -> Rule | None:
         """Read ``repeat``: keys in YAML, RRULE-like text in a CSV cell.

@@ -11,7 +11,7 @@ from ..communities.models import Community
 from ..extensions import db
 from ..slugs import is_slug
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
-from .models import Event, EventLanguage, event_sector
+from .models import Event, EventLanguage, EventSeries, event_sector
 
 FILTER_NAMES = ("community", "type", "sector", "language")
 
@@ -106,6 +106,15 @@ def parse_filter(args) -> EventFilter:
 def with_details(statement: Select) -> Select:
     """Load each event's community, sectors and languages in a fixed number of queries."""
     return statement.options(selectinload(Event.sectors), selectinload(Event.languages))
+
+
+def with_series(statement: Select) -> Select:
+    """Also load each event's series with all its dates, as feeds write them whole."""
+    return statement.options(
+        selectinload(Event.series)
+        .selectinload(EventSeries.occurrences)
+        .selectinload(Event.sectors)
+    )
 
 
 def published_events(

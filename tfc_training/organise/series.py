@@ -73,9 +73,9 @@ def split_series(
     registrants told, or deleted when nobody ever signed up; new dates left over
     are added.
 
-    :raise ActionRefused: for a rule that cannot be used, for a start before the
-        date being changed, or when a date would get fewer places than people
-        already confirmed for it.
+    :raise ActionRefused: for a date that has begun, for a rule that cannot be
+        used, for a start before the date being changed, or when a date would get
+        fewer places than people already confirmed for it.
     """
     begin_write()
     old = db.session.scalar(
@@ -84,8 +84,22 @@ def split_series(
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if old is None:
-        raise ActionRefused(_("This event is not part of a series."))
+    # Read again under the lock: another organiser may have changed the series
+    # between the moment the form was shown and now.
+    db.session.refresh(occurrence)
+    if old is None or occurrence.series_id != old.id:
+        raise ActionRefused(
+            _("This series was changed meanwhile. Reload the page and try again."),
+            field="scope",
+        )
+    if occurrence.starts_at <= now:
+        raise ActionRefused(
+            _(
+                "This date has already begun, and dates that took place stay as they"
+                " were. Change the series from a coming date."
+            ),
+            field="scope",
+        )
 
     zone = old.zone
     split_on = occurrence.recurrence_id.astimezone(zone).date()
