@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install browser
+.PHONY: run test install browser node
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,9 @@ test: install
 browser:
 	test -x /usr/bin/chromium || { apt-get update \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+# Node.js and npm from Debian's packages, for the calendar tests that read every
+# feed with ical.js (as root); the tests install ical.js itself with npm ci.
+node:
+	command -v node >/dev/null && command -v npm >/dev/null || { apt-get update \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; }

@@ -520,6 +520,24 @@ def test_event_page_offers_calendar_links(client, make_event):
     assert 'href="webcal://localhost/events/save-me.ics"' in text
     assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in text
     assert "https://outlook.live.com/calendar/0/addfromweb?url=" in text
+    assert '<a class="feed-address" href="http://localhost/events/save-me.ics">' in text
+
+
+def test_event_page_offers_its_communitys_calendar(client, make_community, make_event):
+    pasadena = make_community(slug="pasadena", name="Pasadena TFC")
+    make_event(slug="hosted", community=pasadena)
+    make_event(slug="network", community=None)
+
+    hosted = page_text(client.get("/events/hosted/"))
+    network = page_text(client.get("/events/network/"))
+
+    feed = "localhost/communities/pasadena/calendar.ics"
+    assert "Follow Pasadena TFC in your calendar" in hosted
+    assert f'href="webcal://{feed}"' in hosted
+    assert f"cid=http%3A%2F%2F{feed.replace('/', '%2F')}" in hosted
+    assert f"addfromweb?url=http%3A%2F%2F{feed.replace('/', '%2F')}" in hosted
+    assert f'href="http://{feed}"' in hosted
+    assert 'href="webcal://localhost/calendar.ics"' in network
 
 
 def test_event_page_never_shows_registrants(client, make_event, register):
@@ -607,6 +625,10 @@ def test_community_page_offers_its_calendar(client, make_community):
     text = page_text(client.get("/communities/pasadena/"))
 
     assert 'href="webcal://localhost/communities/pasadena/calendar.ics"' in text
+    feed = "http%3A%2F%2Flocalhost%2Fcommunities%2Fpasadena%2Fcalendar.ics"
+    assert f"https://calendar.google.com/calendar/render?cid={feed}" in text
+    assert f"https://outlook.live.com/calendar/0/addfromweb?url={feed}" in text
+    assert 'href="http://localhost/communities/pasadena/calendar.ics"' in text
 
 
 def test_unknown_community_is_not_found(client):

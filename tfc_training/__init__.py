@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as default_config
 from .accounts.loading import load_user
+from .calendar.state import track_feed_changes
 from .database import configure_sqlite, track_write_transactions
 from .extensions import babel, csrf, db, login_manager, migrate
 from .slugs import SlugConverter
@@ -137,6 +138,7 @@ def _init_extensions(app):
     login_manager.session_protection = "strong"
 
     track_write_transactions()
+    track_feed_changes()
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])

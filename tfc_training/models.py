@@ -6,6 +6,7 @@ module is what makes each table known to it.
 
 from .accounts.models import Membership, User  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
+from .calendar.models import FeedState  # noqa: F401
 from .communities.models import Community, Sector  # noqa: F401
 from .events.models import Event, EventLanguage, event_sector  # noqa: F401
 from .learning.models import (  # noqa: F401

@@ -1,12 +1,10 @@
 """Writing events as iCalendar (RFC 5545) for subscriptions, downloads and messages.
 
 The builder is a pure function of the events it is given: it reads no clock, so a
-feed whose events have not changed comes out byte for byte the same, and its ETag
-with it. Nothing about the people who signed up is ever written, except the
+feed whose events have not changed comes out byte for byte the same. Nothing about the people who signed up is ever written, except the
 reader's own address in a calendar e-mailed to them.
 """
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -114,36 +112,10 @@ def build_calendar(
         )
 
     for tzid in sorted(years_by_zone):
-        years = years_by_zone[tzid]
-        calendar.add_component(
-            icalendar.Timezone.from_tzid(
-                tzid,
-                first_date=date(min(years), 1, 1),
-                last_date=date(max(years) + 1, 1, 1),
-            )
-        )
+        calendar.add_component(_timezone(tzid, years_by_zone[tzid]))
     for component in components:
         calendar.add_component(component)
     return calendar.to_ical()
-
-
-def feed_etag(body: bytes) -> str:
-    """The strong entity tag of a feed: a digest of its exact bytes."""
-    return hashlib.sha256(body).hexdigest()[:32]
-
-
-def feed_last_modified(
-    events: Sequence[Event], withdrawn: Mapping[int, datetime] | None = None
-) -> datetime:
-    """When the newest change to any of the feed's events was made.
-
-    A reader leaving an event (see :func:`build_calendar`) counts as a change to it.
-    """
-    withdrawn = withdrawn or {}
-    return max(
-        (_last_change(event, withdrawn.get(event.id)) for event in events),
-        default=EMPTY_FEED_MODIFIED,
-    )
 
 
 def event_uid(event: Event) -> str:
@@ -240,9 +212,43 @@ def _event_component(
         component.add("DTSTART", event.start_date)
         component.add("DTEND", event.last_date + timedelta(days=1))
     else:
-        _add_moment(component, "DTSTART", event.starts_at, event, years_by_zone)
-        _add_moment(component, "DTEND", event.ends_at, event, years_by_zone)
+        in_utc = event.timezone in UTC_ZONES or any(
+            _in_repeated_hour(moment, event.zone)
+            for moment in (event.starts_at, event.ends_at)
+        )
+        for name, moment in (("DTSTART", event.starts_at), ("DTEND", event.ends_at)):
+            _add_moment(component, name, moment, event, years_by_zone, in_utc=in_utc)
     return component
+
+
+def _timezone(tzid: str, years: set[int]) -> icalendar.Timezone:
+    """The VTIMEZONE of ``tzid`` for the years given, one observance per onset.
+
+    icalendar writes each kind of observance once, with its later onsets as
+    RDATEs; ical.js (Thunderbird) then drops the first onset, the DTSTART, and
+    puts every time of that first summer in standard time. An observance of its
+    own for every onset is read the same way by every parser.
+    """
+    timezone = icalendar.Timezone.from_tzid(
+        tzid, first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1)
+    )
+    observances = []
+    for observance in timezone.subcomponents:
+        onsets = [observance.DTSTART, *(onset for onset, _ in observance.rdates)]
+        for onset in onsets:
+            single = type(observance)()
+            single.add("DTSTART", onset)
+            for name in ("TZNAME", "TZOFFSETFROM", "TZOFFSETTO"):
+                single.add(name, observance[name])
+            observances.append(single)
+    timezone.subcomponents = sorted(observances, key=lambda o: o.DTSTART)
+    return timezone
+
+
+def _in_repeated_hour(moment: datetime, zone: ZoneInfo) -> bool:
+    """Whether the wall time of ``moment`` happens twice, as when clocks go back."""
+    local = moment.astimezone(zone)
+    return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
 
 
 def _series_components(
@@ -356,22 +362,20 @@ def _add_local(component, name, local: datetime, tzid: str, years_by_zone):
     years_by_zone.setdefault(tzid, set()).add(local.year)
 
 
-def _add_moment(component, name, moment, event, years_by_zone):
-    """Write an instant as wall time in the event's zone, or in UTC where it must.
+def _add_moment(component, name, moment, event, years_by_zone, *, in_utc: bool):
+    """Write an instant as wall time in the event's zone, or in UTC when asked.
 
-    A wall time in the repeated hour when clocks go back means its first
-    occurrence to every reader (RFC 5545, 3.3.5), so an instant in the second
-    occurrence is written in UTC to keep it exact.
+    A wall time in the hour repeated when clocks go back should mean its first
+    pass (RFC 5545, 3.3.5), but ical.js (Thunderbird) takes the second; and when
+    only one end of an event is in UTC, recurring-ical-events adds the length to
+    the wall time and lands an hour off. So an event with either end in such an
+    hour has both ends written in UTC, which every reader takes the same way.
     """
-    if event.timezone in UTC_ZONES:
+    if in_utc:
         component.add(name, moment.astimezone(UTC))
         return
 
-    local = moment.astimezone(ZoneInfo(event.timezone))
-    if local.fold:
-        component.add(name, moment.astimezone(UTC))
-        return
-
+    local = moment.astimezone(event.zone)
     component.add(name, local.replace(tzinfo=None), parameters={"TZID": event.timezone})
     years_by_zone.setdefault(event.timezone, set()).add(local.year)
 

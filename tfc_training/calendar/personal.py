@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from ..accounts.models import Membership, User
 from ..events.models import Event
@@ -75,6 +75,15 @@ def account_by_feed_token(token: str) -> User | None:
 
 def account_feed_events(user: User, *, now: datetime) -> list[Event]:
     """The recent and coming events of an account's feed, in time order."""
+    past_days = current_app.config["FEED_PAST_DAYS"]
+    statement = account_feed_scope(user).where(
+        Event.ends_at >= now - timedelta(days=past_days)
+    )
+    return list(db.session.scalars(with_details(statement)))
+
+
+def account_feed_scope(user: User) -> Select:
+    """Every event that belongs in an account's feed, whenever it took place."""
     registered = (
         select(Registration.event_id)
         .where(Registration.email == user.email)
@@ -89,10 +98,7 @@ def account_feed_events(user: User, *, now: datetime) -> list[Event]:
     if user.is_admin:
         belongs.append(Event.community_id.is_(None))
 
-    past_days = current_app.config["FEED_PAST_DAYS"]
-    statement = published_events(ending_after=now - timedelta(days=past_days))
-    statement = statement.where(or_(*belongs))
-    return list(db.session.scalars(with_details(statement)))
+    return published_events().where(or_(*belongs))
 
 
 def account_calendar_name() -> str:

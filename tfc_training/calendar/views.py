@@ -1,9 +1,9 @@
 """iCalendar feeds that calendar apps subscribe to."""
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -19,13 +19,7 @@ from ..events.queries import (
     with_series,
 )
 from ..extensions import db
-from .feeds import (
-    build_calendar,
-    community_calendar_name,
-    feed_etag,
-    feed_last_modified,
-    site_calendar_name,
-)
+from .feeds import build_calendar, community_calendar_name, site_calendar_name
 from .links import feed_links, google_event_link
 from .personal import (
     account_by_feed_token,
@@ -35,6 +29,7 @@ from .personal import (
     registration_feed_token,
     registration_withdrawn,
 )
+from .state import PUBLIC_STATUSES, FeedVersion, feed_version, read_state
 
 bp = Blueprint("calendar", __name__)
 
@@ -55,8 +50,7 @@ def site_feed():
     except UnknownFilter as error:
         return _refusal(error.message, 400)
 
-    events = _recent_and_coming(event_filter)
-    return _calendar_response(events, site_calendar_name(event_filter), series=True)
+    return _filtered_feed(event_filter, site_calendar_name(event_filter))
 
 
 @bp.get("/communities/<slug:slug>/calendar.ics")
@@ -79,22 +73,26 @@ def community_feed(slug):
         sector=event_filter.sector,
         language=event_filter.language,
     )
-    events = _recent_and_coming(event_filter)
     name = community_calendar_name(community.name)
     if event_filter.type or event_filter.sector or event_filter.language:
         name = site_calendar_name(event_filter)
-    return _calendar_response(events, name, series=True)
+    return _filtered_feed(event_filter, name)
 
 
 @bp.get("/events/<slug:slug>.ics")
 def event_feed(slug):
     """One event, for a download or an "add to calendar" button."""
-    statement = with_details(published_events().where(Event.slug == slug))
-    event = db.session.scalar(statement)
-    if event is None:
+    reading = read_state("event_id", slug=slug)
+    found = reading.extra["event_id"]
+    if found is None:
         return _refusal(_("There is no event “%(slug)s”.", slug=slug), 404)
 
-    return _calendar_response([event], event.title)
+    version = feed_version(reading, _request_key(found))
+    if _client_holds(version):
+        return _not_modified(version)
+
+    event = db.session.scalar(with_details(select(Event).where(Event.id == found)))
+    return _calendar_response(version, build_calendar([event], event.title))
 
 
 @bp.get("/feeds/<token>.ics")
@@ -104,62 +102,115 @@ def account_feed(token):
     if user is None:
         return _keep_private(_refusal(_("This calendar address does not work."), 404))
 
-    events = account_feed_events(user, now=utcnow())
-    return _keep_private(_calendar_response(events, account_calendar_name()))
+    now = utcnow()
+    past = timedelta(days=current_app.config["FEED_PAST_DAYS"])
+    reading = read_state(
+        "aged_end",
+        "registrations",
+        "last_registration_change",
+        ended_before=now - past,
+        email=user.email,
+    )
+    last_registration_change = reading.extra["last_registration_change"]
+    version = feed_version(
+        reading,
+        _request_key(
+            user.id,
+            user.email,
+            user.is_admin,
+            reading.extra["registrations"],
+            last_registration_change,
+        ),
+        past=past,
+        changed=[last_registration_change],
+    )
+    if _client_holds(version):
+        return _keep_private(_not_modified(version))
+
+    events = account_feed_events(user, now=now)
+    body = build_calendar(events, account_calendar_name())
+    return _keep_private(_calendar_response(version, body))
 
 
 @bp.get("/r/<token>/calendar.ics")
 def registration_feed(token):
     """The event of one sign-up, for the registrant's own calendar."""
     registration = registration_by_feed_token(token)
-    if registration is None or registration.event.status == "draft":
+    if registration is None:
         return _keep_private(_refusal(_("This calendar address does not work."), 404))
 
+    reading = read_state("event_status", event_id=registration.event_id)
+    if reading.extra["event_status"] not in PUBLIC_STATUSES:
+        return _keep_private(_refusal(_("This calendar address does not work."), 404))
+
+    withdrawn = registration_withdrawn(registration)
+    version = feed_version(
+        reading,
+        _request_key(registration.id, registration.status, registration.updated_at),
+        changed=[registration.updated_at, *withdrawn.values()],
+    )
+    if _client_holds(version):
+        return _keep_private(_not_modified(version))
+
     event = registration.event
-    response = _calendar_response(
-        [event], event.title, withdrawn=registration_withdrawn(registration)
+    body = build_calendar([event], event.title, withdrawn=withdrawn)
+    return _keep_private(_calendar_response(version, body))
+
+
+def _filtered_feed(event_filter: EventFilter, name: str) -> Response:
+    """The recent and coming events that ``event_filter`` selects, as a feed."""
+    now = utcnow()
+    past = timedelta(days=current_app.config["FEED_PAST_DAYS"])
+    reading = read_state("aged_end", ended_before=now - past)
+    version = feed_version(reading, _request_key(), past=past)
+    if _client_holds(version):
+        return _not_modified(version)
+
+    statement = published_events(event_filter, ending_after=now - past)
+    events = list(db.session.scalars(with_series(with_details(statement))))
+    return _calendar_response(version, build_calendar(events, name, series=True))
+
+
+def _request_key(*values) -> tuple:
+    """What besides the data a feed's bytes depend on: its full address (scheme,
+    host, prefix and query), the interface language and the site's settings."""
+    config = current_app.config
+    return (
+        request.url,
+        str(get_locale()),
+        config["SITE_NAME"],
+        config["SITE_HOST"],
+        config["FEED_PAST_DAYS"],
+        *values,
     )
-    return _keep_private(response)
 
 
-def _recent_and_coming(event_filter: EventFilter) -> list[Event]:
-    past_days = current_app.config["FEED_PAST_DAYS"]
-    statement = published_events(
-        event_filter, ending_after=utcnow() - timedelta(days=past_days)
-    )
-    return list(db.session.scalars(with_series(with_details(statement))))
+def _client_holds(version: FeedVersion) -> bool:
+    return request.if_none_match.contains_weak(version.etag)
 
 
-def _calendar_response(
-    events: Sequence[Event],
-    name: str,
-    *,
-    withdrawn: Mapping[int, datetime] | None = None,
-    series: bool = False,
-) -> Response:
-    """Answer with the feed, or with 304 when the client already holds these bytes.
-
-    Only the ETag decides a 304: an event leaving the feed (past, or back to draft)
-    changes the feed without moving its newest change time, so If-Modified-Since
-    could keep a stale copy alive.
-    """
-    body = build_calendar(events, name, withdrawn=withdrawn, series=series)
-    etag = feed_etag(body)
-
-    response = Response(mimetype="text/calendar")
-    response.set_etag(etag)
-    response.last_modified = feed_last_modified(events, withdrawn)
+def _validated(response: Response, version: FeedVersion) -> Response:
+    """Give a feed response its validators and caching rules, 304 or not."""
+    response.set_etag(version.etag)
+    response.last_modified = version.last_modified
     response.cache_control.public = True
     response.cache_control.max_age = FEED_MAX_AGE
     response.cache_control.must_revalidate = True
     response.vary.add("Accept-Language")
-
-    if request.if_none_match.contains_weak(etag):
-        response.status_code = 304
-        return response
-
-    response.set_data(body)
     return response
+
+
+def _not_modified(version: FeedVersion) -> Response:
+    """Tell a client that its copy is current, from the validators alone.
+
+    Only the ETag decides a 304: its digest covers every change, while the
+    Last-Modified of two changes in the same second would be the same.
+    """
+    return _validated(Response(status=304), version)
+
+
+def _calendar_response(version: FeedVersion, body: bytes) -> Response:
+    return _validated(Response(body, mimetype="text/calendar"), version)
 
 
 def _keep_private(response: Response) -> Response:
