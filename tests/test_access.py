@@ -282,6 +282,9 @@ EXPECTED: dict[tuple[str, str], Route] = {
     ),
     ("learning.training", "GET"): Route(organisers(200)),
     ("learning.export_training", "GET"): Route(organisers(200)),
+    # The indicators report: figures only, never a registrant.
+    ("reports.report", "GET"): Route(organisers(200)),
+    ("reports.export", "GET"): Route(organisers(200)),
 }
 
 

@@ -155,6 +155,7 @@ def _register_features(app):
     from .mail import cli as mail_cli
     from .organise import views as organise_views
     from .registration import views as registration_views
+    from .reports import views as report_views
     from .site import views as site_views
 
     app.register_blueprint(site_views.bp)
@@ -165,6 +166,7 @@ def _register_features(app):
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(organise_views.bp)
     app.register_blueprint(learning_views.bp)
+    app.register_blueprint(report_views.bp)
     app.cli.add_command(event_cli.events_cli)
     app.cli.add_command(account_cli.users_cli)
     app.cli.add_command(demo_cli.demo_cli)
