@@ -5,7 +5,7 @@ and the half year before it; the expected figures are written out beside each te
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from learning_support import add_module
@@ -14,6 +14,7 @@ from tfc_training.accounts.models import Membership, User
 from tfc_training.communities.models import Community, Sector
 from tfc_training.events.models import Event, EventLanguage
 from tfc_training.extensions import db
+from tfc_training.indicators.models import Milestone, OutsideMeeting, SurveyResponse
 from tfc_training.learning.models import Certificate, ModuleCompletion
 from tfc_training.registration.models import Registration
 
@@ -75,6 +76,36 @@ class Builder:
         )
         db.session.add(registration)
         return registration
+
+    def milestone(self, community, kind, achieved_on, withdrawn=False, sectors=()):
+        milestone = Milestone(
+            community_id=community.id,
+            kind=kind,
+            achieved_on=date.fromisoformat(achieved_on),
+            withdrawn_at=local(f"{achieved_on} 12:00") if withdrawn else None,
+        )
+        milestone.sectors = [db.session.get(Sector, slug) for slug in sectors]
+        db.session.add(milestone)
+
+    def outside_meeting(self, community, held_on, sectors, people=10):
+        meeting = OutsideMeeting(
+            community_id=community.id,
+            held_on=date.fromisoformat(held_on),
+            people_present=people,
+        )
+        meeting.sectors = [db.session.get(Sector, slug) for slug in sectors]
+        db.session.add(meeting)
+
+    def answer(self, event, submitted_on, knows_hotline, can_name_sign):
+        db.session.add(
+            SurveyResponse(
+                event_id=event.id,
+                knows_hotline=knows_hotline,
+                can_name_sign=can_name_sign,
+                channel="event",
+                submitted_on=date.fromisoformat(submitted_on),
+            )
+        )
 
     def leader(self, email, *communities) -> User:
         user = User(email=email, name=email.split("@")[0], password_hash="x")
@@ -151,6 +182,40 @@ def build_known_year() -> KnownYear:
     # The network's own campaign: city-wide only.
     campaign = build.event(None, "campaign", "2026-03-03 12:00")
     build.attend(campaign, "consumers", "en")
+
+    # Milestones. One recorded in July is absent from the January–June report, and
+    # a withdrawn record counts for nothing.
+    build.milestone(alpha, "research-completed", "2025-11-20")
+    build.milestone(alpha, "key-sectors-chosen", "2025-08-01", withdrawn=True)
+    build.milestone(
+        alpha,
+        "key-sectors-chosen",
+        "2026-03-15",
+        sectors=["schools", "law-enforcement"],
+    )
+    build.milestone(alpha, "survivor-referral-ready", "2026-07-10")
+    build.milestone(alpha, "justice-responders-trained", "2026-06-30")
+    build.milestone(beta, "research-completed", "2026-02-01")
+    build.milestone(beta, "research-completed", "2026-01-05")
+    build.milestone(beta, "recovery-resources-identified", "2026-02-02", withdrawn=True)
+
+    # Meetings held elsewhere count only with two or more sectors.
+    build.outside_meeting(alpha, "2026-04-10", ["schools", "faith-ngo"], people=12)
+    build.outside_meeting(alpha, "2026-04-11", ["schools"])
+    build.outside_meeting(alpha, "2026-07-01", ["schools", "media"])
+    build.outside_meeting(beta, "2025-12-31", ["media", "consumers", "schools"])
+
+    # Survey answers, by the day they were given.
+    for hotline, sign in (
+        ("yes", "yes"),
+        ("yes", "no"),
+        ("no", "unsure"),
+        ("unsure", "yes"),
+    ):
+        build.answer(awareness, "2026-02-11", hotline, sign)
+    build.answer(awareness, "2026-07-02", "yes", "yes")
+    build.answer(eve, "2025-12-31", "yes", "yes")
+    build.answer(campaign, "2026-03-04", "no", "no")
 
     # Training.
     first = add_module("report-first", position=1, lessons=1, questions=1)

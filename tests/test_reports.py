@@ -16,7 +16,7 @@ from tfc_training.reports.periods import (
     half_year,
     parse_period,
 )
-from tfc_training.reports.queries import WHOLE, build_report
+from tfc_training.reports.queries import WHOLE, Figure, build_report
 
 H1_2026 = half_year(2026, 1)
 
@@ -49,7 +49,10 @@ def figures(report, scope_key) -> dict:
 
 def expected(report, nonzero: dict) -> dict:
     """Every indicator of the report at (0, 0) but those in ``nonzero``."""
-    values = {indicator.key: (0, 0) for indicator in report.indicators}
+    values = {
+        indicator.key: (None, None) if indicator.kind == "percent" else (0, 0)
+        for indicator in report.indicators
+    }
     for key, pair in nonzero.items():
         assert key in values, f"the report has no indicator {key}"
         values[key] = pair
@@ -57,10 +60,17 @@ def expected(report, nonzero: dict) -> dict:
 
 
 ALPHA = {
+    "milestone-research-completed": (1, 1),
+    "milestone-key-sectors-chosen": (1, 0),
+    "milestone-justice-responders-trained": (1, 0),
+    "stakeholder-meetings-outside": (1, 0),
+    "survey-answers": (4, 1),
+    "survey-knows-hotline": (50.0, 100.0),
+    "survey-can-name-sign": (50.0, 100.0),
     "months-with-tfc-meeting": (2, 1),
     "sectors-present": (4, 1),
     "languages-present": (3, 1),
-    "stakeholder-meetings": (1, 0),
+    "stakeholder-meetings": (2, 0),
     "stakeholder-meetings-events": (1, 0),
     "events": (7, 2),
     "events-awareness": (1, 1),
@@ -86,9 +96,11 @@ ALPHA = {
 }
 
 BETA = {
+    "milestone-research-completed": (1, 0),
+    "stakeholder-meetings-outside": (0, 1),
     "sectors-present": (2, 1),
     "languages-present": (2, 1),
-    "stakeholder-meetings": (1, 0),
+    "stakeholder-meetings": (1, 1),
     "stakeholder-meetings-events": (1, 0),
     "events": (1, 1),
     "events-stakeholder-meeting": (1, 0),
@@ -105,10 +117,18 @@ BETA = {
 }
 
 CITY = {
+    # Milestones city-wide: how many communities had reached each.
+    "milestone-research-completed": (2, 1),
+    "milestone-key-sectors-chosen": (1, 0),
+    "milestone-justice-responders-trained": (1, 0),
+    "stakeholder-meetings-outside": (1, 1),
+    "survey-answers": (5, 1),
+    "survey-knows-hotline": (40.0, 100.0),
+    "survey-can-name-sign": (40.0, 100.0),
     "months-with-tfc-meeting": (2, 1),
     "sectors-present": (7, 2),
     "languages-present": (4, 1),
-    "stakeholder-meetings": (2, 0),
+    "stakeholder-meetings": (3, 1),
     "stakeholder-meetings-events": (2, 0),
     "events": (9, 3),
     "events-awareness": (1, 1),
@@ -153,6 +173,26 @@ def test_every_figure_of_each_community(known):
     assert report.previous == half_year(2025, 2)
     assert figures(report, known.alpha.id) == expected(report, ALPHA)
     assert figures(report, known.beta.id) == expected(report, BETA)
+
+
+def test_milestones_say_when_they_became_true(known):
+    """The earliest record that stands; none for one achieved after the period."""
+    report = build_report(Admin(), H1_2026)
+    alpha, beta = report.communities
+
+    def became(scope, kind):
+        return report.figure(scope, f"milestone-{kind}").became_true_on
+
+    assert became(alpha, "research-completed") == date(2025, 11, 20)
+    assert became(alpha, "key-sectors-chosen") == date(2026, 3, 15)
+    assert became(alpha, "survivor-referral-ready") is None
+    assert became(beta, "research-completed") == date(2026, 1, 5)
+    assert became(beta, "recovery-resources-identified") is None
+
+    later = build_report(Admin(), half_year(2026, 2))
+    assert later.figure(later.communities[0], "milestone-survivor-referral-ready") == (
+        Figure(value=1, previous=0, became_true_on=date(2026, 7, 10))
+    )
 
 
 def test_every_figure_city_wide(known):
@@ -200,11 +240,12 @@ def test_custom_range_compares_with_the_days_before(known):
     )
     city = figures(report, WHOLE)
     # February: awareness; March: listening group and the network campaign. Before:
-    # the New Year's Eve event and two TFC meetings in January.
+    # the New Year's Eve event and two TFC meetings in January, and Beta's meeting
+    # held elsewhere on 31 December.
     assert city["events"] == (3, 3)
     assert city["attendance"] == (6, 1)
     assert city["months-with-tfc-meeting"] == (0, 1)
-    assert city["stakeholder-meetings"] == (1, 0)
+    assert city["stakeholder-meetings"] == (1, 1)
 
 
 def test_query_count_does_not_grow_with_the_data(app, make_community, make_event):

@@ -34,6 +34,13 @@ from ..accounts.models import Membership
 from ..communities.models import Community
 from ..events.models import Event
 from ..extensions import db
+from ..indicators.models import (
+    MILESTONE_KINDS,
+    Milestone,
+    OutsideMeeting,
+    SurveyResponse,
+    outside_meeting_sector,
+)
 from ..learning.models import Certificate, ModuleCompletion
 from ..registration.models import Registration
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
@@ -134,6 +141,29 @@ STAKEHOLDER_MEETINGS = _l("Stakeholder meetings between two or more sectors")
 EVENTS = _l("Community engagement events and attendance")
 TRAINING = _l("Ongoing leadership training")
 JUSTICE = _l("Police, prosecutors, judges and first responders trained")
+MILESTONES = _l("Milestones")
+SURVEY = _l("What residents know, from the survey after awareness events")
+
+#: The milestones, with their headings and how the report names them.
+MILESTONE_LINES = {
+    "research-completed": (MILESTONES, _l("Research and discovery process completed")),
+    "key-sectors-chosen": (MILESTONES, _l("One or two key stakeholder sectors chosen")),
+    "survivor-referral-ready": (MILESTONES, _l("Able to refer and support survivors")),
+    "recovery-resources-identified": (
+        MILESTONES,
+        _l("Recovery resources identified, in survivors' languages"),
+    ),
+    "justice-responders-trained": (
+        JUSTICE,
+        _l("Recorded as trained (milestone)"),
+    ),
+}
+
+#: Survey questions: the column of the answer and the line of the report.
+SURVEY_QUESTIONS = {
+    "knows_hotline": _l("Know how to reach the trafficking hotline"),
+    "can_name_sign": _l("Can name a sign of trafficking"),
+}
 
 
 class _Tally:
@@ -186,16 +216,59 @@ def build_report(viewer, period: Period) -> Report:
     _count_attendance(tally, span, community_ids)
     _count_stakeholder_meetings(tally, span, community_ids)
     _count_training(tally, span, community_ids)
+    _count_outside_meetings(tally, span, community_ids)
+    _count_survey(tally, span, community_ids)
+    became_true = _milestones_reached(period, community_ids)
 
     indicators = _indicators(period, tally)
     report = Report(period, previous, scopes, indicators)
     for scope in scopes:
         for indicator in indicators:
-            report.figures[(scope.key, indicator.key)] = Figure(
-                value=tally.count(scope.key, indicator.key, CURRENT),
-                previous=tally.count(scope.key, indicator.key, PREVIOUS),
+            report.figures[(scope.key, indicator.key)] = _figure(
+                tally, became_true, report, scope, indicator
             )
     return report
+
+
+def _figure(tally, became_true, report, scope, indicator) -> Figure:
+    """One scope's figure for one indicator, from what the queries gathered."""
+    key = indicator.key
+    if indicator.kind == "milestone":
+        kind = key.removeprefix("milestone-")
+        if scope.community is None:
+            # For several communities together: how many have reached it.
+            days = [
+                day
+                for (community_id, reached), day in became_true.items()
+                if reached == kind
+            ]
+            return Figure(
+                value=sum(day <= report.period.end for day in days),
+                previous=sum(day <= report.previous.end for day in days),
+            )
+        day = became_true.get((scope.key, kind))
+        return Figure(
+            value=int(day is not None),
+            previous=int(day is not None and day <= report.previous.end),
+            became_true_on=day,
+        )
+    if indicator.kind == "percent":
+        return Figure(
+            value=_percent(tally, scope.key, key, CURRENT),
+            previous=_percent(tally, scope.key, key, PREVIOUS),
+        )
+    return Figure(
+        value=tally.count(scope.key, key, CURRENT),
+        previous=tally.count(scope.key, key, PREVIOUS),
+    )
+
+
+def _percent(tally, scope_key, key: str, period: int) -> float | None:
+    """The share of "yes" answers, in percent to one decimal; none without answers."""
+    answers = tally.count(scope_key, "survey-answers", period)
+    if not answers:
+        return None
+    return round(100 * tally.count(scope_key, f"{key}-count", period) / answers, 1)
 
 
 def _whole_scope(viewer) -> Scope:
@@ -233,6 +306,12 @@ def _indicators(period: Period, tally: _Tally) -> list[Indicator]:
         Indicator(
             "stakeholder-meetings-events",
             _l("held as events, two or more sectors checked in"),
+            STAKEHOLDER_MEETINGS,
+            part=True,
+        ),
+        Indicator(
+            "stakeholder-meetings-outside",
+            _l("held elsewhere, as recorded by the community"),
             STAKEHOLDER_MEETINGS,
             part=True,
         ),
@@ -276,7 +355,38 @@ def _indicators(period: Period, tally: _Tally) -> list[Indicator]:
         Indicator(f"justice-attendance-{slug}", SECTORS[slug], JUSTICE, part=True)
         for slug in JUSTICE_SECTORS
     ]
-    return indicators
+    indicators += [
+        Indicator(
+            f"milestone-{kind}",
+            MILESTONE_LINES[kind][1],
+            MILESTONE_LINES[kind][0],
+            kind="milestone",
+        )
+        for kind in MILESTONE_KINDS
+    ]
+    indicators.append(Indicator("survey-answers", _l("Survey answers"), SURVEY))
+    indicators += [
+        Indicator(
+            f"survey-{column.replace('_', '-')}",
+            _l("%(question)s: “yes”", question=label),
+            SURVEY,
+            kind="percent",
+            part=True,
+        )
+        for column, label in SURVEY_QUESTIONS.items()
+    ]
+    # Sections follow the network's numbering of its indicators, with the yes/no
+    # milestones together after the first; within a section the order stays.
+    order = [
+        PARTICIPATION,
+        MILESTONES,
+        STAKEHOLDER_MEETINGS,
+        EVENTS,
+        SURVEY,
+        TRAINING,
+        JUSTICE,
+    ]
+    return sorted(indicators, key=lambda indicator: order.index(indicator.section))
 
 
 # --- Periods in SQL -----------------------------------------------------------------
@@ -524,3 +634,74 @@ def _count_training(tally: _Tally, span: _Span, community_ids) -> None:
 
 def _scope_key(scope: str):
     return WHOLE if scope == WHOLE else int(scope)
+
+
+def _count_outside_meetings(tally: _Tally, span: _Span, community_ids) -> None:
+    """Stakeholder meetings a community recorded as held elsewhere, when two or more
+    sectors took part."""
+    sectors = (
+        select(func.count())
+        .where(outside_meeting_sector.c.outside_meeting_id == OutsideMeeting.id)
+        .scalar_subquery()
+    )
+    rows = (
+        select(
+            OutsideMeeting.community_id,
+            span.which_day(OutsideMeeting.held_on).label("which"),
+        )
+        .where(
+            span.holds_day(OutsideMeeting.held_on),
+            sectors >= 2,
+            _in_scope(OutsideMeeting.community_id, community_ids),
+        )
+        .subquery()
+    )
+    for community_id, which, amount in _grouped(rows, "community_id", "which"):
+        tally.add(community_id, "stakeholder-meetings", which, amount)
+        tally.add(community_id, "stakeholder-meetings-outside", which, amount)
+
+
+def _count_survey(tally: _Tally, span: _Span, community_ids) -> None:
+    """Survey answers, and how many said "yes" to each question, by the community
+    that held the event."""
+    rows = (
+        select(
+            Event.community_id,
+            span.which_day(SurveyResponse.submitted_on).label("which"),
+            SurveyResponse.knows_hotline,
+            SurveyResponse.can_name_sign,
+        )
+        .select_from(SurveyResponse)
+        .join(Event, SurveyResponse.event_id == Event.id)
+        .where(
+            span.holds_day(SurveyResponse.submitted_on),
+            _in_scope(Event.community_id, community_ids),
+        )
+        .subquery()
+    )
+    for community_id, which, hotline, sign, amount in _grouped(
+        rows, "community_id", "which", "knows_hotline", "can_name_sign"
+    ):
+        tally.add(community_id, "survey-answers", which, amount)
+        if hotline == "yes":
+            tally.add(community_id, "survey-knows-hotline-count", which, amount)
+        if sign == "yes":
+            tally.add(community_id, "survey-can-name-sign-count", which, amount)
+
+
+def _milestones_reached(period: Period, community_ids) -> dict[tuple[int, str], date]:
+    """The day each community's milestones became true, as far as ``period`` knows.
+
+    A milestone achieved after the period's last day does not count, nor does a
+    withdrawn record.
+    """
+    rows = db.session.execute(
+        select(Milestone.community_id, Milestone.kind, func.min(Milestone.achieved_on))
+        .where(
+            Milestone.withdrawn_at.is_(None),
+            Milestone.achieved_on <= period.end,
+            _in_scope(Milestone.community_id, community_ids),
+        )
+        .group_by(Milestone.community_id, Milestone.kind)
+    )
+    return {(community_id, kind): day for community_id, kind, day in rows}
