@@ -325,3 +325,64 @@ def test_the_certificate_prints_on_one_landscape_page(
     assert len(sizes) == 1
     width, height = sizes[0]
     assert width > height
+
+
+def chart_numbers(page, chart_key) -> tuple[dict, dict]:
+    """What one chart draws and what its table says: {(category, series): value}."""
+    bars = page.eval_on_selector_all(
+        f'svg[data-chart="{chart_key}"] rect.bar',
+        """bars => bars.map(bar => [bar.dataset.category, bar.dataset.series,
+                                   bar.dataset.value, bar.getAttribute('width')])""",
+    )
+    table = page.eval_on_selector(
+        f'table[data-chart="{chart_key}"]',
+        """table => {
+             const series = [...table.tHead.rows[0].cells].slice(1).map(c => c.innerText);
+             return [...table.tBodies[0].rows].flatMap(row => [...row.cells].slice(1)
+               .map((cell, i) => [row.cells[0].innerText, series[i], cell.innerText]));
+           }""",
+    )
+    drawn = {(category, series): value for category, series, value, _w in bars}
+    shown = {(category, series): value for category, series, value in table}
+    return drawn, shown
+
+
+def test_report_charts_hold_the_numbers_of_their_tables(
+    browser_page, live_server, make_user
+):
+    """Every bar of every chart has the number its table shows, and a length to
+    match; the charts have text alternatives."""
+    from report_support import build_known_year
+
+    build_known_year()
+    admin = make_user(is_admin=True)
+    page = browser_page
+
+    log_in(page, live_server, admin)
+    page.goto(f"{live_server}/reports/?period=2026-H1")
+
+    charts = page.eval_on_selector_all(
+        "svg.bar-chart", "charts => charts.map(chart => chart.dataset.chart)"
+    )
+    assert charts == [
+        "events-by-type",
+        "attendance-by-sector",
+        "training-by-community",
+        "meetings-by-community",
+    ]
+    for key in charts:
+        drawn, shown = chart_numbers(page, key)
+        assert drawn == shown and drawn, key
+        svg = page.locator(f'svg[data-chart="{key}"]')
+        assert svg.get_attribute("role") == "img"
+        assert svg.locator("desc").text_content().strip()
+
+    drawn, _shown = chart_numbers(page, "meetings-by-community")
+    assert drawn[("Alpha TFC", "This period")] == "2"
+    assert drawn[("Beta TFC", "Previous period")] == "1"
+    # The longest bar of a chart is the largest number.
+    widths = page.eval_on_selector_all(
+        'svg[data-chart="events-by-type"] rect.bar',
+        "bars => bars.map(bar => [Number(bar.dataset.value), Number(bar.getAttribute('width'))])",
+    )
+    assert max(widths)[1] == max(width for _value, width in widths) > 0

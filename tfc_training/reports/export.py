@@ -39,7 +39,7 @@ def report_csv(report: Report) -> str:
                 [
                     safe_cell(scope.label),
                     safe_cell(indicator.section),
-                    safe_cell(indicator.label),
+                    safe_cell(report.line_label(scope, indicator)),
                     safe_cell(report.period.label),
                     number_cell(figure.value),
                     safe_cell(report.previous.label),

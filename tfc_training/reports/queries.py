@@ -126,6 +126,13 @@ class Report:
     def communities(self) -> list[Scope]:
         return self.scopes[1:]
 
+    def line_label(self, scope: Scope, indicator: Indicator) -> str:
+        """The indicator's name on ``scope``'s line: for several communities a
+        milestone is the number of communities that reached it."""
+        if indicator.kind == "milestone" and scope.community is None:
+            return str(_l("%(milestone)s: communities", milestone=indicator.label))
+        return str(indicator.label)
+
     def sections(self) -> list[tuple[str, list[Indicator]]]:
         """The indicators grouped under their headings, in report order."""
         grouped: dict[str, list[Indicator]] = {}
