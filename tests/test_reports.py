@@ -425,3 +425,20 @@ def test_csv_refuses_a_bad_period(client, login, admin):
 
     assert response.status_code == 400
     assert "is not a half year" in response.get_data(as_text=True)
+
+
+def test_organiser_of_two_communities_sees_both_together(known):
+    """Figures add up across their communities; a leader of both counts once."""
+    report = build_report(Organiser(known.alpha, known.beta), H1_2026)
+
+    together = figures(report, WHOLE)
+    assert [scope.label for scope in report.scopes] == [
+        "Your communities together",
+        "Alpha TFC",
+        "Beta TFC",
+    ]
+    assert together["events"] == (8, 3)
+    assert together["attendance"] == (12, 2)
+    assert together["leaders-training"] == (2, 1)
+    assert together["milestone-research-completed"] == (2, 1)
+    assert together["survey-answers"] == (4, 1)
