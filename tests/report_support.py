@@ -14,7 +14,12 @@ from tfc_training.accounts.models import Membership, User
 from tfc_training.communities.models import Community, Sector
 from tfc_training.events.models import Event, EventLanguage
 from tfc_training.extensions import db
-from tfc_training.indicators.models import Milestone, OutsideMeeting, SurveyResponse
+from tfc_training.indicators.models import (
+    Milestone,
+    MilestoneLanguage,
+    OutsideMeeting,
+    SurveyResponse,
+)
 from tfc_training.learning.models import Certificate, ModuleCompletion
 from tfc_training.registration.models import Registration
 
@@ -77,7 +82,9 @@ class Builder:
         db.session.add(registration)
         return registration
 
-    def milestone(self, community, kind, achieved_on, withdrawn=False, sectors=()):
+    def milestone(
+        self, community, kind, achieved_on, withdrawn=False, sectors=(), languages=()
+    ):
         milestone = Milestone(
             community_id=community.id,
             kind=kind,
@@ -85,6 +92,7 @@ class Builder:
             withdrawn_at=local(f"{achieved_on} 12:00") if withdrawn else None,
         )
         milestone.sectors = [db.session.get(Sector, slug) for slug in sectors]
+        milestone.languages = [MilestoneLanguage(code=code) for code in languages]
         db.session.add(milestone)
 
     def outside_meeting(self, community, held_on, sectors, people=10):
@@ -195,6 +203,9 @@ def build_known_year() -> KnownYear:
     )
     build.milestone(alpha, "survivor-referral-ready", "2026-07-10")
     build.milestone(alpha, "justice-responders-trained", "2026-06-30")
+    build.milestone(
+        alpha, "recovery-resources-identified", "2026-05-01", languages=["es", "en"]
+    )
     build.milestone(beta, "research-completed", "2026-02-01")
     build.milestone(beta, "research-completed", "2026-01-05")
     build.milestone(beta, "recovery-resources-identified", "2026-02-02", withdrawn=True)

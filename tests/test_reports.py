@@ -61,6 +61,7 @@ def expected(report, nonzero: dict) -> dict:
 
 ALPHA = {
     "milestone-research-completed": (1, 1),
+    "milestone-recovery-resources-identified": (1, 0),
     "milestone-key-sectors-chosen": (1, 0),
     "milestone-justice-responders-trained": (1, 0),
     "stakeholder-meetings-outside": (1, 0),
@@ -120,6 +121,7 @@ CITY = {
     # Milestones city-wide: how many communities had reached each.
     "milestone-research-completed": (2, 1),
     "milestone-key-sectors-chosen": (1, 0),
+    "milestone-recovery-resources-identified": (1, 0),
     "milestone-justice-responders-trained": (1, 0),
     "stakeholder-meetings-outside": (1, 1),
     "survey-answers": (5, 1),
@@ -188,6 +190,14 @@ def test_milestones_say_when_they_became_true(known):
     assert became(alpha, "survivor-referral-ready") is None
     assert became(beta, "research-completed") == date(2026, 1, 5)
     assert became(beta, "recovery-resources-identified") is None
+    assert report.figure(alpha, "milestone-key-sectors-chosen").details == (
+        "Schools",
+        "Law enforcement",
+    )
+    assert report.figure(alpha, "milestone-recovery-resources-identified").details == (
+        "English",
+        "Español",
+    )
 
     later = build_report(Admin(), half_year(2026, 2))
     assert later.figure(later.communities[0], "milestone-survivor-referral-ready") == (
@@ -441,4 +451,5 @@ def test_organiser_of_two_communities_sees_both_together(known):
     assert together["attendance"] == (12, 2)
     assert together["leaders-training"] == (2, 1)
     assert together["milestone-research-completed"] == (2, 1)
+    assert together["milestone-recovery-resources-identified"] == (1, 0)
     assert together["survey-answers"] == (4, 1)

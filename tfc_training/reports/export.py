@@ -30,6 +30,7 @@ def report_csv(report: Report) -> str:
             _("Previous value"),
             _("Change"),
             _("Became true on"),
+            _("Sectors or languages"),
         ]
     )
     for scope in report.scopes:
@@ -46,6 +47,7 @@ def report_csv(report: Report) -> str:
                     number_cell(figure.previous),
                     number_cell(figure.change),
                     _became_true(figure),
+                    safe_cell(", ".join(figure.details)),
                 ]
             )
     return buffer.getvalue()

@@ -27,6 +27,7 @@ from sqlalchemy import (
     literal,
     select,
     true,
+    union,
     union_all,
 )
 
@@ -37,8 +38,10 @@ from ..extensions import db
 from ..indicators.models import (
     MILESTONE_KINDS,
     Milestone,
+    MilestoneLanguage,
     OutsideMeeting,
     SurveyResponse,
+    milestone_sector,
     outside_meeting_sector,
 )
 from ..learning.models import Certificate, ModuleCompletion
@@ -88,6 +91,8 @@ class Figure:
     value: float | None
     previous: float | None
     became_true_on: date | None = None
+    #: For a milestone: the sectors or languages its records name, as labels.
+    details: tuple[str, ...] = ()
 
     @property
     def change(self) -> float | None:
@@ -226,18 +231,19 @@ def build_report(viewer, period: Period) -> Report:
     _count_outside_meetings(tally, span, community_ids)
     _count_survey(tally, span, community_ids)
     became_true = _milestones_reached(period, community_ids)
+    details = _milestone_details(period, community_ids)
 
     indicators = _indicators(period, tally)
     report = Report(period, previous, scopes, indicators)
     for scope in scopes:
         for indicator in indicators:
             report.figures[(scope.key, indicator.key)] = _figure(
-                tally, became_true, report, scope, indicator
+                tally, became_true, details, report, scope, indicator
             )
     return report
 
 
-def _figure(tally, became_true, report, scope, indicator) -> Figure:
+def _figure(tally, became_true, details, report, scope, indicator) -> Figure:
     """One scope's figure for one indicator, from what the queries gathered."""
     key = indicator.key
     if indicator.kind == "milestone":
@@ -258,6 +264,7 @@ def _figure(tally, became_true, report, scope, indicator) -> Figure:
             value=int(day is not None),
             previous=int(day is not None and day <= report.previous.end),
             became_true_on=day,
+            details=tuple(details.get((scope.key, kind), ())),
         )
     if indicator.kind == "percent":
         return Figure(
@@ -712,3 +719,45 @@ def _milestones_reached(period: Period, community_ids) -> dict[tuple[int, str], 
         .group_by(Milestone.community_id, Milestone.kind)
     )
     return {(community_id, kind): day for community_id, kind, day in rows}
+
+
+def _milestone_details(period: Period, community_ids) -> dict[tuple[int, str], list]:
+    """The sectors (key sectors chosen, justice sectors trained) and languages
+    (recovery resources) that each community's standing milestones name."""
+    standing = and_(
+        Milestone.withdrawn_at.is_(None),
+        Milestone.achieved_on <= period.end,
+        _in_scope(Milestone.community_id, community_ids),
+    )
+    sectors = (
+        select(
+            Milestone.community_id,
+            Milestone.kind,
+            literal("sector").label("what"),
+            milestone_sector.c.sector_slug.label("code"),
+        )
+        .join(milestone_sector, milestone_sector.c.milestone_id == Milestone.id)
+        .where(standing)
+    )
+    languages = (
+        select(
+            Milestone.community_id,
+            Milestone.kind,
+            literal("language").label("what"),
+            MilestoneLanguage.code.label("code"),
+        )
+        .join(MilestoneLanguage, MilestoneLanguage.milestone_id == Milestone.id)
+        .where(standing)
+    )
+    found = set(db.session.execute(union(sectors, languages)))
+
+    # In the vocabulary's order: sectors by the network's numbering, then languages.
+    order = {("sector", code): n for n, code in enumerate(SECTORS)}
+    order.update({("language", code): 100 + n for n, code in enumerate(LANGUAGES)})
+    details: dict[tuple[int, str], list] = defaultdict(list)
+    for community_id, kind, what, code in sorted(
+        found, key=lambda row: order.get((row[2], row[3]), 999)
+    ):
+        label = SECTORS[code] if what == "sector" else LANGUAGES.get(code, code)
+        details[(community_id, kind)].append(str(label))
+    return details
