@@ -5,11 +5,12 @@ import io
 from datetime import date
 
 import pytest
-from report_support import build_known_year, local
+from report_support import Builder, build_known_year, local
 from sql_support import count_queries
 from sqlalchemy import insert
 
 from tfc_training.extensions import db
+from tfc_training.indicators.models import Milestone, SurveyResponse
 from tfc_training.registration.models import Registration
 from tfc_training.reports.periods import (
     PeriodError,
@@ -259,8 +260,8 @@ def test_custom_range_compares_with_the_days_before(known):
 
 
 def test_query_count_does_not_grow_with_the_data(app, make_community, make_event):
-    """The report sends as many queries for 5,000 registrations as for 50."""
-
+    """The report sends as many queries for 5,000 registrations (and survey answers)
+    as for 50."""
     community = make_community()
     events = [
         make_event(
@@ -292,6 +293,33 @@ def test_query_count_does_not_grow_with_the_data(app, make_community, make_event
             for number in range(count)
         ]
         db.session.execute(insert(Registration), rows)
+        answers = ["yes", "no", "unsure"]
+        db.session.execute(
+            insert(SurveyResponse),
+            [
+                {
+                    "event_id": events[number % len(events)].id,
+                    "knows_hotline": answers[number % 3],
+                    "can_name_sign": answers[number % 2],
+                    "channel": "event",
+                    "submitted_on": date(2026, 1 + number % 6, 11),
+                }
+                for number in range(count)
+            ],
+        )
+        db.session.execute(
+            insert(Milestone),
+            [
+                {
+                    "community_id": community.id,
+                    "kind": "research-completed",
+                    "achieved_on": date(2026, 1 + number % 6, 1),
+                    "note": "",
+                    "created_at": events[0].starts_at,
+                }
+                for number in range(count // 10)
+            ],
+        )
         db.session.commit()
 
     add(50, 0)
@@ -302,6 +330,7 @@ def test_query_count_does_not_grow_with_the_data(app, make_community, make_event
 
     assert small == large
     assert figures(large_report[0], WHOLE)["attendance"] == (5_000, 0)
+    assert figures(large_report[0], WHOLE)["survey-answers"] == (5_000, 0)
 
 
 # --- Periods ------------------------------------------------------------------------
@@ -453,3 +482,55 @@ def test_organiser_of_two_communities_sees_both_together(known):
     assert together["milestone-research-completed"] == (2, 1)
     assert together["milestone-recovery-resources-identified"] == (1, 0)
     assert together["survey-answers"] == (4, 1)
+
+
+# --- The rules the network asked to see, one at a time -----------------------------
+
+
+def test_listening_group_with_one_sector_is_not_a_stakeholder_meeting(app):
+    build = Builder()
+    community = build.community("solo", "Solo TFC")
+    one_sector = build.event(community, "listening-group", "2026-03-05 17:00")
+    build.attend(one_sector, "schools")
+    build.attend(one_sector, "schools")
+    build.attend(one_sector, None)
+    db.session.commit()
+
+    report = build_report(Admin(), H1_2026)
+
+    assert report.figure(report.whole, "stakeholder-meetings") == Figure(0, 0)
+    assert report.figure(report.whole, "events-listening-group") == Figure(1, 0)
+
+
+def test_cancelled_registration_is_not_attendance(app):
+    build = Builder()
+    community = build.community("solo", "Solo TFC")
+    event = build.event(community, "stakeholder-meeting", "2026-03-05 17:00")
+    build.attend(event, "schools")
+    build.attend(event, "media", status="cancelled")
+    db.session.commit()
+
+    report = build_report(Admin(), H1_2026)
+
+    assert report.figure(report.whole, "attendance") == Figure(1, 0)
+    assert report.figure(report.whole, "attendance-sector-media") == Figure(0, 0)
+    # With the cancelled sign-up left out, one sector was there: no meeting between
+    # sectors.
+    assert report.figure(report.whole, "stakeholder-meetings") == Figure(0, 0)
+
+
+def test_milestone_recorded_in_july_is_absent_from_january_to_june(app):
+    build = Builder()
+    community = build.community("solo", "Solo TFC")
+    build.milestone(community, "survivor-referral-ready", "2026-07-01")
+    db.session.commit()
+
+    first_half = build_report(Admin(), H1_2026)
+    second_half = build_report(Admin(), half_year(2026, 2))
+
+    (scope,) = first_half.communities
+    assert first_half.figure(scope, "milestone-survivor-referral-ready") == Figure(0, 0)
+    (scope,) = second_half.communities
+    assert second_half.figure(scope, "milestone-survivor-referral-ready") == Figure(
+        1, 0, became_true_on=date(2026, 7, 1)
+    )
