@@ -386,3 +386,7 @@ def test_report_charts_hold_the_numbers_of_their_tables(
         "bars => bars.map(bar => [Number(bar.dataset.value), Number(bar.getAttribute('width'))])",
     )
     assert max(widths)[1] == max(width for _value, width in widths) > 0
+
+    # On a phone the charts shrink to the screen and nothing runs off its side.
+    page.set_viewport_size(PHONE)
+    assert sideways_overflow(page) == 0
