@@ -347,11 +347,77 @@ def chart_numbers(page, chart_key) -> tuple[dict, dict]:
     return drawn, shown
 
 
+#: The charts of the report, in page order.
+REPORT_CHARTS = [
+    "events-by-type",
+    "attendance-by-sector",
+    "training-by-community",
+    "meetings-by-community",
+]
+
+
+def check_report_charts(page) -> None:
+    """Every bar of every chart has the number its table shows, the largest number
+    the longest bar, and every chart a text alternative."""
+    charts = page.eval_on_selector_all(
+        "svg.bar-chart", "charts => charts.map(chart => chart.dataset.chart)"
+    )
+    assert charts == REPORT_CHARTS
+
+    for key in charts:
+        drawn, shown = chart_numbers(page, key)
+        assert drawn == shown and drawn, key
+
+        svg = page.locator(f'svg[data-chart="{key}"]')
+        assert svg.get_attribute("role") == "img"
+        assert svg.locator("title").first.text_content().strip()
+        assert svg.locator("desc").text_content().strip()
+
+        bars = page.eval_on_selector_all(
+            f'svg[data-chart="{key}"] rect.bar',
+            """bars => bars.map(bar => [Number(bar.dataset.value),
+                                       Number(bar.getAttribute('width'))])""",
+        )
+        largest = max(value for value, _width in bars)
+        for value, width in bars:
+            assert (width == max(w for _v, w in bars)) == (value == largest), key
+
+
+def test_report_on_generated_data(browser_page, live_server, runner, make_user):
+    """A year made by ``demo generate``: the charts hold their tables' numbers."""
+    result = runner.invoke(
+        args=[
+            "demo",
+            "generate",
+            "--communities",
+            "3",
+            "--events",
+            "80",
+            "--registrations",
+            "1200",
+            "--seed",
+            "3",
+            "--today",
+            "2026-11-30",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    admin = make_user(is_admin=True)
+    page = browser_page
+
+    log_in(page, live_server, admin)
+    page.goto(f"{live_server}/reports/?period=2026-H1")
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Indicators report"
+    check_report_charts(page)
+    drawn, _shown = chart_numbers(page, "attendance-by-sector")
+    assert sum(int(value) for value in drawn.values()) > 0
+
+
 def test_report_charts_hold_the_numbers_of_their_tables(
     browser_page, live_server, make_user
 ):
-    """Every bar of every chart has the number its table shows, and a length to
-    match; the charts have text alternatives."""
+    """On the known dataset, with numbers checked one by one; and on a phone."""
     from report_support import build_known_year
 
     build_known_year()
@@ -361,31 +427,10 @@ def test_report_charts_hold_the_numbers_of_their_tables(
     log_in(page, live_server, admin)
     page.goto(f"{live_server}/reports/?period=2026-H1")
 
-    charts = page.eval_on_selector_all(
-        "svg.bar-chart", "charts => charts.map(chart => chart.dataset.chart)"
-    )
-    assert charts == [
-        "events-by-type",
-        "attendance-by-sector",
-        "training-by-community",
-        "meetings-by-community",
-    ]
-    for key in charts:
-        drawn, shown = chart_numbers(page, key)
-        assert drawn == shown and drawn, key
-        svg = page.locator(f'svg[data-chart="{key}"]')
-        assert svg.get_attribute("role") == "img"
-        assert svg.locator("desc").text_content().strip()
-
+    check_report_charts(page)
     drawn, _shown = chart_numbers(page, "meetings-by-community")
     assert drawn[("Alpha TFC", "This period")] == "2"
     assert drawn[("Beta TFC", "Previous period")] == "1"
-    # The longest bar of a chart is the largest number.
-    widths = page.eval_on_selector_all(
-        'svg[data-chart="events-by-type"] rect.bar',
-        "bars => bars.map(bar => [Number(bar.dataset.value), Number(bar.getAttribute('width'))])",
-    )
-    assert max(widths)[1] == max(width for _value, width in widths) > 0
 
     # On a phone the charts shrink to the screen and nothing runs off its side.
     page.set_viewport_size(PHONE)
