@@ -325,3 +325,113 @@ def test_the_certificate_prints_on_one_landscape_page(
     assert len(sizes) == 1
     width, height = sizes[0]
     assert width > height
+
+
+def chart_numbers(page, chart_key) -> tuple[dict, dict]:
+    """What one chart draws and what its table says: {(category, series): value}."""
+    bars = page.eval_on_selector_all(
+        f'svg[data-chart="{chart_key}"] rect.bar',
+        """bars => bars.map(bar => [bar.dataset.category, bar.dataset.series,
+                                   bar.dataset.value, bar.getAttribute('width')])""",
+    )
+    table = page.eval_on_selector(
+        f'table[data-chart="{chart_key}"]',
+        """table => {
+             const series = [...table.tHead.rows[0].cells].slice(1).map(c => c.innerText);
+             return [...table.tBodies[0].rows].flatMap(row => [...row.cells].slice(1)
+               .map((cell, i) => [row.cells[0].innerText, series[i], cell.innerText]));
+           }""",
+    )
+    drawn = {(category, series): value for category, series, value, _w in bars}
+    shown = {(category, series): value for category, series, value in table}
+    return drawn, shown
+
+
+#: The charts of the report, in page order.
+REPORT_CHARTS = [
+    "events-by-type",
+    "attendance-by-sector",
+    "training-by-community",
+    "meetings-by-community",
+]
+
+
+def check_report_charts(page) -> None:
+    """Every bar of every chart has the number its table shows, the largest number
+    the longest bar, and every chart a text alternative."""
+    charts = page.eval_on_selector_all(
+        "svg.bar-chart", "charts => charts.map(chart => chart.dataset.chart)"
+    )
+    assert charts == REPORT_CHARTS
+
+    for key in charts:
+        drawn, shown = chart_numbers(page, key)
+        assert drawn == shown and drawn, key
+
+        svg = page.locator(f'svg[data-chart="{key}"]')
+        assert svg.get_attribute("role") == "img"
+        assert svg.locator("title").first.text_content().strip()
+        assert svg.locator("desc").text_content().strip()
+
+        bars = page.eval_on_selector_all(
+            f'svg[data-chart="{key}"] rect.bar',
+            """bars => bars.map(bar => [Number(bar.dataset.value),
+                                       Number(bar.getAttribute('width'))])""",
+        )
+        largest = max(value for value, _width in bars)
+        for value, width in bars:
+            assert (width == max(w for _v, w in bars)) == (value == largest), key
+
+
+def test_report_on_generated_data(browser_page, live_server, runner, make_user):
+    """A year made by ``demo generate``: the charts hold their tables' numbers."""
+    result = runner.invoke(
+        args=[
+            "demo",
+            "generate",
+            "--communities",
+            "3",
+            "--events",
+            "80",
+            "--registrations",
+            "1200",
+            "--seed",
+            "3",
+            "--today",
+            "2026-11-30",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    admin = make_user(is_admin=True)
+    page = browser_page
+
+    log_in(page, live_server, admin)
+    page.goto(f"{live_server}/reports/?period=2026-H1")
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Indicators report"
+    check_report_charts(page)
+    drawn, _shown = chart_numbers(page, "attendance-by-sector")
+    assert sum(int(value) for value in drawn.values()) > 0
+
+
+def test_report_charts_hold_the_numbers_of_their_tables(
+    browser_page, live_server, make_user
+):
+    """On the known dataset, with numbers checked one by one; and on a phone."""
+    from report_support import build_known_year
+
+    build_known_year()
+    admin = make_user(is_admin=True)
+    page = browser_page
+
+    log_in(page, live_server, admin)
+    page.goto(f"{live_server}/reports/?period=2026-H1")
+
+    check_report_charts(page)
+    drawn, _shown = chart_numbers(page, "meetings-by-community")
+    assert drawn[("Alpha TFC", "This period")] == "2"
+    assert drawn[("Beta TFC", "Previous period")] == "1"
+
+    # On a phone the charts shrink to the screen and nothing runs off its side.
+    page.set_viewport_size(PHONE)
+    assert sideways_overflow(page) == 0

@@ -152,11 +152,13 @@ def _register_features(app):
     from .demo import cli as demo_cli
     from .events import cli as event_cli
     from .events import views as event_views
+    from .indicators import views as indicator_views
     from .learning import cli as learning_cli
     from .learning import views as learning_views
     from .mail import cli as mail_cli
     from .organise import views as organise_views
     from .registration import views as registration_views
+    from .reports import views as report_views
     from .site import views as site_views
 
     app.register_blueprint(site_views.bp)
@@ -167,6 +169,9 @@ def _register_features(app):
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(organise_views.bp)
     app.register_blueprint(learning_views.bp)
+    app.register_blueprint(indicator_views.bp)
+    app.register_blueprint(indicator_views.survey_bp)
+    app.register_blueprint(report_views.bp)
     app.cli.add_command(event_cli.events_cli)
     app.cli.add_command(account_cli.users_cli)
     app.cli.add_command(demo_cli.demo_cli)
