@@ -5,7 +5,7 @@ explained later. Survey answers are kept apart from the registrations: a receipt
 records only that a registration answered.
 
 Revision ID: b5e1d2c3f4a5
-Revises: c463b391d2a2
+Revises: c0f1e2d3a4b5
 Create Date: 2026-12-04 18:32:40.365255
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "b5e1d2c3f4a5"
-down_revision = "c463b391d2a2"
+down_revision = "c0f1e2d3a4b5"
 branch_labels = None
 depends_on = None
 
