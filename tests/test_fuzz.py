@@ -172,6 +172,7 @@ def read_form(client, url: str) -> FormReader:
 
 
 KEEP, DROP = "keep", "drop"
+FIELD_ACTIONS = [KEEP, KEEP, KEEP, KEEP, DROP, "hostile", "hostile", "choice"]
 
 
 def form_body(draw, form: FormReader, seed: dict) -> tuple[bytes | dict, str | None]:
@@ -184,7 +185,9 @@ def form_body(draw, form: FormReader, seed: dict) -> tuple[bytes | dict, str | N
     for name in sorted(fields):
         if name == "csrf_token" or name in form.files:
             continue
-        action = draw(st.sampled_from([KEEP, DROP, "hostile", "choice"]))
+        # Most fields keep their good value, so that a hostile one is often the
+        # only change, gets accepted, and must then be shown safely.
+        action = draw(st.sampled_from(FIELD_ACTIONS))
         if action == "choice" and name not in form.choices:
             action = KEEP
         if action == KEEP:
@@ -219,6 +222,12 @@ def assert_refusal_changed_nothing(response, before, what):
     assert status < 500, f"{what}: {status}"
     if 400 <= status < 500:
         assert every_row() == before, f"{what}: refused with {status}, but wrote"
+
+
+def carries_a_marker(sent) -> bool:
+    """Whether what was sent holds the script or the feed line; only then can a page
+    or feed show it, so only then are they read (which keeps the module quick)."""
+    return "fuzz" in repr(sent)
 
 
 def pages_to_read(app, site) -> list[str]:
@@ -320,7 +329,7 @@ def test_forms_survive_hostile_input(app, login, site, forms_read, endpoint, dat
         response = client.post(url, data=body, content_type=content_type)
 
     assert_refusal_changed_nothing(response, before, f"{endpoint} as {role}")
-    if response.status_code < 400:
+    if response.status_code < 400 and carries_a_marker(body):
         assert_nothing_unescaped(app, signed_in(app, login, site, "admin"), site)
 
 
@@ -344,16 +353,22 @@ def good_event(**changes) -> dict:
     }
 
 
+#: Columns where hostile text can be accepted, and so must be shown safely; they are
+#: drawn more often than the others.
+TEXT_COLUMNS = ["title", "description", "venue_name", "venue_address"]
+
+
 @st.composite
 def csv_file(draw) -> bytes:
     """A CSV file of events: good rows made hostile, or bytes that are not CSV."""
-    if draw(st.integers(0, 5)) == 0:
+    if draw(st.integers(0, 7)) == 0:
         return draw(st.binary(max_size=200))
 
     rows = []
-    for number in range(draw(st.integers(1, 3))):
+    for number in range(draw(st.integers(1, 2))):
         event = good_event(slug=f"fuzzed-{number}")
-        for column in draw(st.lists(st.sampled_from(COLUMNS), max_size=3)):
+        columns = st.sampled_from(TEXT_COLUMNS * 3 + list(COLUMNS))
+        for column in draw(st.lists(columns, max_size=2)):
             event[column] = draw(hostile_text())
         rows.append(event)
     columns = [column for column in COLUMNS if column in rows[0]]
@@ -361,10 +376,10 @@ def csv_file(draw) -> bytes:
     for row in rows:
         cells = [str(row.get(column, "")).replace('"', '""') for column in columns]
         lines.append(",".join(f'"{cell}"' for cell in cells))
-    text = "\r\n".join(lines)
-    if draw(st.booleans()):
-        return text.encode("utf-8", "surrogatepass")
-    return text.encode("utf-8", "surrogatepass") + b"\xff\xfe\x00"
+    raw = "\r\n".join(lines).encode("utf-8", "surrogatepass")
+    if draw(st.integers(0, 7)) == 0:
+        return raw + b"\xff\xfe\x00"
+    return raw
 
 
 @settings(SETTINGS, max_examples=15)
@@ -380,14 +395,14 @@ def test_csv_upload_survives_hostile_files(app, login, site, raw):
     )
 
     assert_refusal_changed_nothing(response, before, "the CSV upload")
-    if response.status_code < 400:
+    if response.status_code < 400 and carries_a_marker(raw):
         assert_nothing_unescaped(app, client, site)
 
 
 @st.composite
 def yaml_file(draw) -> bytes:
     """A YAML file of events: a good one made hostile, or text that is not YAML."""
-    choice = draw(st.integers(0, 5))
+    choice = draw(st.integers(0, 7))
     if choice == 0:
         return draw(st.binary(max_size=200))
     if choice == 1:
@@ -397,7 +412,8 @@ def yaml_file(draw) -> bytes:
     event["sectors"] = [event["sectors"]]
     event["languages"] = [event["languages"]]
     event["venue"] = {"name": event.pop("venue_name")}
-    for key in draw(st.lists(st.sampled_from(sorted(event)), max_size=3)):
+    keys = st.sampled_from(["title", "description"] * 3 + sorted(event))
+    for key in draw(st.lists(keys, max_size=2)):
         event[key] = draw(
             st.one_of(
                 hostile_text(),
@@ -430,5 +446,5 @@ def test_yaml_import_survives_hostile_files(app, login, runner, site, tmp_path, 
     )
     if result.exit_code == 1:
         assert every_row() == before, "a refused import wrote"
-    else:
+    elif carries_a_marker(raw):
         assert_nothing_unescaped(app, signed_in(app, login, site, "admin"), site)
