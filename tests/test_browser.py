@@ -435,3 +435,79 @@ def test_report_charts_hold_the_numbers_of_their_tables(
     # On a phone the charts shrink to the screen and nothing runs off its side.
     page.set_viewport_size(PHONE)
     assert sideways_overflow(page) == 0
+
+# --- The Content-Security-Policy, as Chromium applies it ------------------------------
+
+#: Records each violation the browser reports, before any of the page's own code.
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(event.violatedDirective + " " + event.blockedURI);
+});
+"""
+
+#: Pages anyone can open, then the organiser's; ``{event}`` and ``{coming}`` are
+#: slugs of the fixture's events.
+PUBLIC_PAGES = [
+    "/",
+    "/events/",
+    "/events/{coming}/",
+    "/events/{coming}/register",
+    "/communities/",
+    "/calendar/",
+    "/privacy",
+    "/login",
+    "/password/forgot",
+]
+ORGANISER_PAGES = [
+    "/organise/",
+    "/organise/events/new",
+    "/organise/events/{event}/edit",
+    "/organise/events/{event}/registrants",
+    "/organise/events/{event}/check-in",
+    "/organise/events/{event}/audit",
+    "/organise/import",
+    "/account/",
+]
+
+
+def csp_problems(page, url) -> list[str]:
+    """Open ``url`` and return every violation and console complaint about policy."""
+    console = []
+    page.on("console", lambda message: console.append(message))
+    response = page.goto(url)
+    page.wait_for_load_state("load")
+
+    assert response.status == 200, url
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    violations = page.evaluate("window.__cspViolations")
+    complaints = [
+        message.text
+        for message in console
+        if message.type in ("error", "warning")
+        and ("Content Security Policy" in message.text or "Refused" in message.text)
+    ]
+    return violations + complaints
+
+
+def test_pages_break_no_rule_of_the_security_policy(
+    chromium, live_server, event_today, make_event
+):
+    """The main pages load in Chromium without a single policy violation."""
+    event, organiser = event_today
+    coming = make_event(slug="coming-up", title="Coming up")
+    context = chromium.new_context(locale="en-US")
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+
+    found = {}
+    for path in PUBLIC_PAGES:
+        url = live_server + path.format(event=event.slug, coming=coming.slug)
+        found[path] = csp_problems(page, url)
+    log_in(page, live_server, organiser)
+    for path in ORGANISER_PAGES:
+        url = live_server + path.format(event=event.slug, coming=coming.slug)
+        found[path] = csp_problems(page, url)
+    context.close()
+
+    assert {path: problems for path, problems in found.items() if problems} == {}

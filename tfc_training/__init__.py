@@ -9,6 +9,7 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as default_config
+from . import security
 from .accounts.loading import load_user
 from .calendar.state import track_feed_changes
 from .database import configure_sqlite, track_write_transactions
@@ -28,7 +29,9 @@ class Application(Flask):
 
     def log_exception(self, exc_info):
         rule = request.url_rule.rule if request.url_rule else "(no route)"
-        self.logger.error("Exception on %s [%s]", rule, request.method, exc_info=exc_info)
+        self.logger.error(
+            "Exception on %s [%s]", rule, request.method, exc_info=exc_info
+        )
 
     def create_url_adapter(self, request):
         """Outside a request, build absolute links from ``SITE_URL``.
@@ -89,6 +92,7 @@ def create_app(test_config=None):
     app.url_map.converters["slug"] = SlugConverter
     _init_extensions(app)
     _register_features(app)
+    security.init_app(app)
     app.teardown_request(_end_transaction)
 
     if app.config["PROXY_FIX"]:

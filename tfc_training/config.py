@@ -83,6 +83,40 @@ MAIL_FOLDER = None
 #: Failed attempts after which ``flask mail flush`` stops retrying a message.
 MAIL_MAX_ATTEMPTS = 10
 
+#: Cookies are out of reach of scripts, and Lax keeps them off requests that other
+#: sites start, apart from following a plain link (from an e-mail, say).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+
+#: ``None`` follows ``SITE_URL``: secure cookies for an ``https://`` site, plain
+#: ones for ``make run`` on ``http://127.0.0.1``. True or false decides it outright.
+SESSION_COOKIE_SECURE = None
+REMEMBER_COOKIE_SECURE = None
+
 WTF_CSRF_TIME_LIMIT = None
+
+#: Whether sign-up, log-in and password-reset forms are rate limited. ``None`` means
+#: on, except in tests, which turn it on where they test it.
+RATELIMIT_ENABLED = None
+
+#: Where the counts are kept: ``memory://`` is per process, so production with
+#: several workers uses Redis, such as ``redis://127.0.0.1:6379/0``.
+RATELIMIT_STORAGE_URI = "memory://"
+
+#: Prefix of the keys in that storage, so that several sites can share one Redis.
+RATELIMIT_KEY_PREFIX = "tfc"
+
+#: If the storage cannot be reached, count in memory meanwhile and never refuse a
+#: form because of it: a lost sign-up is worse than a missed limit.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+RATELIMIT_SWALLOW_ERRORS = True
+
+#: Limits per client address, in Flask-Limiter's notation. Sign-ups are generous:
+#: a room of people signing up together on one Wi-Fi shares one address.
+RATE_LIMIT_SIGN_UP = "20 per minute; 200 per hour"
+#: Only refused log-ins count, so people who type their password right never wait.
+RATE_LIMIT_LOGIN = "10 per minute; 50 per hour"
+#: Each request may send an e-mail, so these are the tightest.
+RATE_LIMIT_PASSWORD_RESET = "5 per minute; 20 per hour"

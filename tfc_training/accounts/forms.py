@@ -27,6 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..plain_text import has_control_characters
 from ..registration.forms import EMAIL_MAX, NAME_MAX
 from ..registration.services import normalise_email
+from ..security.honeypot import HoneypotForm
 from ..vocabulary import LANGUAGES
 from .services import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
@@ -118,7 +119,7 @@ def _confirmation_field():
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(HoneypotForm):
     """An e-mail address and a password, and where to go afterwards."""
 
     email = EmailField(
@@ -154,7 +155,7 @@ class ChangePasswordForm(FlaskForm):
     confirm_password = _confirmation_field()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(HoneypotForm):
     """The address a reset link should go to."""
 
     email = _email_field(_l("E-mail address"))

@@ -27,6 +27,8 @@ from ..database import utcnow
 from ..extensions import db, login_manager
 from ..mail.composing import QUEUED_KEY, take_queued_ids
 from ..mail.services import deliver_queued
+from ..security.honeypot import caught
+from ..security.rate_limits import rate_limited
 from .access import require_admin
 from .forms import (
     AcceptInvitationForm,
@@ -124,7 +126,21 @@ def keep_private(response):
 # Logging in and out ------------------------------------------------------------------
 
 
+def _too_many_logins(message: str) -> str:
+    """The login form again, with the address typed but never the password."""
+    form = LoginForm()
+    form.password.data = ""
+    form.form_errors.append(message)
+    return render_template("accounts/login.html", form=form)
+
+
+def _login_refused(response) -> bool:
+    # Logging in successfully redirects; only refusals use up the tries allowed.
+    return response.status_code != 303
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@rate_limited("RATE_LIMIT_LOGIN", answer=_too_many_logins, counts=_login_refused)
 def login():
     """Show the login form, or log the person in and send them on."""
     if request.method == "GET":
@@ -135,7 +151,10 @@ def login():
     if not form.validate_on_submit():
         return render_template("accounts/login.html", form=form), 400
 
-    user = authenticate(form.email.data, form.password.data, now=utcnow())
+    # A filled-in honeypot is refused like a wrong password, without looking further.
+    user = None
+    if not caught(form):
+        user = authenticate(form.email.data, form.password.data, now=utcnow())
     if user is None:
         db.session.rollback()
         logger.info("login refused")
@@ -224,7 +243,14 @@ def reset_feed():
 # Forgotten passwords and invitations ------------------------------------------------
 
 
+def _too_many_reset_requests(message: str) -> str:
+    """The form again, with the address as typed, saying when to retry."""
+    flash(message, "error")
+    return render_template("accounts/forgot_password.html", form=ForgotPasswordForm())
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@rate_limited("RATE_LIMIT_PASSWORD_RESET", answer=_too_many_reset_requests)
 def forgot_password():
     """Ask for an address and send a reset link to it if it has an account."""
     form = ForgotPasswordForm()
@@ -232,6 +258,8 @@ def forgot_password():
         return render_template("accounts/forgot_password.html", form=form)
     if not form.validate_on_submit():
         return render_template("accounts/forgot_password.html", form=form), 400
+    if caught(form):
+        return render_template("accounts/reset_link_sent.html")
 
     request_password_reset(form.email.data)
     db.session.commit()
@@ -245,7 +273,16 @@ def forgot_password():
     return response
 
 
+def _too_many_resets(message: str) -> str:
+    """The new-password form again, empty: passwords are never sent back."""
+    flash(message, "error")
+    return render_template(
+        "accounts/reset_password.html", form=ResetPasswordForm(formdata=None)
+    )
+
+
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@rate_limited("RATE_LIMIT_PASSWORD_RESET", answer=_too_many_resets)
 def reset_password(token):
     """Let the holder of a reset link choose a new password."""
     user = user_for_token(token, "password-reset")

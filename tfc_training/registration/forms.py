@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..plain_text import LINE_BREAKS_AND_TABS, has_control_characters
+from ..security.honeypot import HoneypotForm
 from ..vocabulary import LANGUAGES, SECTORS
 from .services import Applicant, normalise_email
 
@@ -58,7 +59,7 @@ def _consent_label():
     return sentence.replace("%(notice)s", link)
 
 
-class SignUpForm(FlaskForm):
+class SignUpForm(HoneypotForm):
     """What a person gives to sign up for an event."""
 
     name = StringField(

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
+from ..events.models import Event
 from ..extensions import db
 from .models import Registration
 
@@ -37,3 +38,25 @@ def waiting_position(registration: Registration) -> int | None:
         .where(Registration.id < registration.id)
     )
     return ahead + 1
+
+
+def newcomer_outlook(event: Event) -> tuple[str, int | None]:
+    """The status a sign-up made now would get, and its place in the queue if any.
+
+    Read only, and so only a forecast: a place may be taken in the meantime.
+    """
+    if event.requires_approval:
+        return "pending", None
+    if event.capacity is None:
+        return "confirmed", None
+
+    # People waiting take the places that come free before a newcomer does.
+    free = event.capacity - places_taken([event.id])[event.id]
+    waiting = db.session.scalar(
+        select(func.count(Registration.id))
+        .where(Registration.event_id == event.id)
+        .where(Registration.status == "waitlisted")
+    )
+    if waiting < free:
+        return "confirmed", None
+    return "waitlisted", waiting - max(free, 0) + 1

@@ -1,6 +1,7 @@
 """Signing up for an event, and the registrant's own page behind a secret link."""
 
 import logging
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,7 +13,10 @@ from ..events.formatting import format_moment
 from ..events.models import Event
 from ..extensions import db
 from ..mail.services import deliver_queued
+from ..security.honeypot import caught
+from ..security.rate_limits import rate_limited
 from .forms import CancelForm, SignUpForm
+from .queries import newcomer_outlook
 from .services import (
     RegistrationClosed,
     SignUpResult,
@@ -37,7 +41,15 @@ def keep_private(response):
     return response
 
 
+def _too_many_sign_ups(message: str) -> str:
+    """The sign-up form again, filled in as it was sent, saying when to retry."""
+    event = _public_event_or_404(request.view_args["slug"])
+    flash(message, "error")
+    return _form_page(event, SignUpForm())
+
+
 @bp.route("/events/<slug:slug>/register", methods=["GET", "POST"])
+@rate_limited("RATE_LIMIT_SIGN_UP", answer=_too_many_sign_ups)
 def register(slug):
     """Show the sign-up form, or sign the person up and e-mail them their link."""
     event = _public_event_or_404(slug)
@@ -54,6 +66,8 @@ def register(slug):
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return _form_page(event, form), status
+    if caught(form):
+        return _decoy_answer(event)
 
     try:
         result = _sign_up_and_commit(event.id, form.applicant(), now=now)
@@ -154,6 +168,17 @@ def _sign_up_and_commit(event_id, applicant, *, now) -> SignUpResult:
     result = sign_up(event_id, applicant, now=now, notify=True)
     db.session.commit()
     return result
+
+
+def _decoy_answer(event: Event) -> str:
+    """The page a real sign-up would get now, for a form a program filled in."""
+    status, position = newcomer_outlook(event)
+    return render_template(
+        "registration/signed_up.html",
+        event=event,
+        registration=SimpleNamespace(status=status),
+        position=position,
+    )
 
 
 def _form_page(event: Event, form: SignUpForm) -> str:

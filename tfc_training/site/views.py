@@ -99,7 +99,13 @@ ERROR_MESSAGES = {
 @bp.app_errorhandler(409)
 @bp.app_errorhandler(429)
 def error_page(error: HTTPException):
-    """Show an error in the site's layout, with the message the view gave."""
+    """Show an error in the site's layout, with the message the view gave.
+
+    An error that brings its own answer (a rate-limited form filled in again) keeps it.
+    """
+    if error.response is not None:
+        return error.response
+
     code = error.code or 500
     # Werkzeug's own default texts are English only; use ours unless a view gave one.
     message = error.description
