@@ -84,6 +84,7 @@ def build_calendar(
     calendar.add("X-PUBLISHED-TTL", icalendar.vDuration(REFRESH_INTERVAL))
 
     years_by_zone: dict[str, set[int]] = {}
+    phrases = _Phrases()
     components = [
         _event_component(
             event,
@@ -93,6 +94,7 @@ def build_calendar(
             people=people,
             page=page_url(event),
             stamp=stamp,
+            phrases=phrases,
         )
         for event in events
     ]
@@ -185,6 +187,24 @@ def _people(organizer: str | None, attendee: str | None) -> list[tuple[str, obje
     return people
 
 
+class _Phrases:
+    """The words a feed repeats for every event, translated once per feed.
+
+    Looking a translation up costs more than writing the property it goes into; a
+    feed of thousands of events would otherwise spend most of its time there.
+    """
+
+    def __init__(self):
+        self.type_labels = {slug: str(label) for slug, label in EVENT_TYPES.items()}
+        self.sector_labels = {slug: str(label) for slug, label in SECTORS.items()}
+        self.cancelled = _("This event has been cancelled.")
+        self.left = _("You are no longer signed up for this event.")
+        # Translated without their values, which are filled in for each event.
+        self.hosted_by = _("Hosted by %(community)s.")
+        self.online = _("Online: %(address)s")
+        self.details = _("Details: %(address)s")
+
+
 def _event_component(
     event: Event,
     years_by_zone: dict[str, set[int]],
@@ -194,6 +214,7 @@ def _event_component(
     people: Sequence[tuple[str, object]] = (),
     page: str,
     stamp: datetime | None = None,
+    phrases: _Phrases,
 ):
     if event.status not in _STATUSES:
         raise ValueError(f"event {event.id} is a {event.status}, not for a calendar")
@@ -213,10 +234,18 @@ def _event_component(
         component.add("SEQUENCE", event.sequence + 1)
         component.add("STATUS", "CANCELLED")
     component.add("SUMMARY", event.title)
-    component.add("DESCRIPTION", _description(event, page, left=left_at is not None))
+    component.add(
+        "DESCRIPTION", _description(event, page, phrases, left=left_at is not None)
+    )
     component.add("LOCATION", _location(event))
     component.add("URL", page)
-    component.add("CATEGORIES", [event.type_label, *(s.label for s in event.sectors)])
+    component.add(
+        "CATEGORIES",
+        [
+            phrases.type_labels[event.type],
+            *(phrases.sector_labels[sector.slug] for sector in event.sectors),
+        ],
+    )
     for name, address in people:
         component.add(name, address)
 
@@ -254,20 +283,22 @@ def _location(event: Event) -> str:
     return place or event.online_url or ""
 
 
-def _description(event: Event, page: str, *, left: bool = False) -> str:
+def _description(
+    event: Event, page: str, phrases: _Phrases, *, left: bool = False
+) -> str:
     paragraphs = []
     if event.status == "cancelled":
-        paragraphs.append(_("This event has been cancelled."))
+        paragraphs.append(phrases.cancelled)
     elif left:
-        paragraphs.append(_("You are no longer signed up for this event."))
+        paragraphs.append(phrases.left)
 
     text = markdown_to_text(event.description)
     if text:
         paragraphs.append(text)
 
     if event.community is not None:
-        paragraphs.append(_("Hosted by %(community)s.", community=event.community.name))
+        paragraphs.append(phrases.hosted_by % {"community": event.community.name})
     if event.online_url and event.venue_name:
-        paragraphs.append(_("Online: %(address)s", address=event.online_url))
-    paragraphs.append(_("Details: %(address)s", address=page))
+        paragraphs.append(phrases.online % {"address": event.online_url})
+    paragraphs.append(phrases.details % {"address": page})
     return "\n\n".join(paragraphs)

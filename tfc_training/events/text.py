@@ -1,6 +1,7 @@
 """Event descriptions: Markdown written by organisers, shown safely."""
 
 import re
+from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -40,6 +41,9 @@ def render_markdown(source: str, *, linkify: bool = False) -> Markup:
     return Markup(cleaned)
 
 
+# A feed writes the same descriptions on every request; parsing them again each time
+# was most of the cost of building one. The text depends on the source alone.
+@lru_cache(maxsize=4096)
 def markdown_to_text(source: str) -> str:
     """Turn Markdown into plain text for calendars, keeping each link's address."""
     parts: list[str] = []
