@@ -24,6 +24,9 @@ _ALLOWED_TAGS = {
 }
 
 
+# Event pages and lessons show the same few texts again and again; the HTML depends
+# on the source alone, so it is made once rather than on every request.
+@lru_cache(maxsize=1024)
 def render_markdown(source: str, *, linkify: bool = False) -> Markup:
     """Render Markdown to sanitised HTML, with links marked as leading off the site.
 
