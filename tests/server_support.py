@@ -71,7 +71,12 @@ class GunicornServer:
             cwd=PROJECT_ROOT,
             env=self.env,
         )
-        self._wait_until_answering()
+        try:
+            self._wait_until_answering()
+        except BaseException:
+            # A server that never answered must not outlive the test that started it.
+            self.stop()
+            raise
         return self
 
     def _wait_until_answering(self):
