@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -94,8 +95,36 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        with sqlite_foreign_keys_deferred(connection):
+            with context.begin_transaction():
+                context.run_migrations()
+
+
+@contextmanager
+def sqlite_foreign_keys_deferred(connection):
+    """Switch SQLite's foreign keys off while the migrations run, and check them after.
+
+    SQLite changes a table by copying it into a new one and dropping the old; with
+    foreign keys on, dropping a table that other rows refer to fails, so a database
+    holding data could not be upgraded or downgraded. The pragma only takes effect
+    outside a transaction, hence on the driver's connection before anything begins.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(
+                f"the migrations left {len(broken)} rows whose foreign keys point"
+                f" nowhere, first in table {broken[0][0]!r}"
+            )
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

@@ -19,8 +19,8 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from tfc_training import create_app
-from tfc_training.events.models import Event, EventLanguage
 from tfc_training.communities.models import Community, Sector
+from tfc_training.events.models import Event, EventLanguage
 from tfc_training.extensions import db
 
 POSTGRES_URL = os.environ.get("TFC_TEST_POSTGRES_URL")
@@ -79,7 +79,8 @@ BACKENDS = [
         marks=[
             pytest.mark.postgresql,
             pytest.mark.skipif(
-                not POSTGRES_URL, reason="set TFC_TEST_POSTGRES_URL to run on PostgreSQL"
+                not POSTGRES_URL,
+                reason="set TFC_TEST_POSTGRES_URL to run on PostgreSQL",
             ),
         ],
     ),
@@ -103,6 +104,25 @@ def database_uri(request, tmp_path):
     return url
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_database_uri(request, tmp_path):
+    """A database with no tables at all, on each backend, for tests of the schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+
+    admin_url = make_url(POSTGRES_URL)
+    name = f"tfc_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_cleaner(postgres_database):
     """One connection pool for emptying the tables between tests."""
@@ -124,6 +144,16 @@ def app(database_uri, app_config):
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app_for():
+    """Build an app with the test settings on any database: ``app_for(uri)``."""
+
+    def build(database_uri, **extra):
+        return create_app(_test_config(database_uri, **extra))
+
+    return build
 
 
 @pytest.fixture
@@ -237,7 +267,9 @@ def make_user(app):
         for role, communities in (("organiser", organises), ("member", member_of)):
             for community in communities:
                 community_id = getattr(community, "id", community)
-                user.memberships.append(Membership(community_id=community_id, role=role))
+                user.memberships.append(
+                    Membership(community_id=community_id, role=role)
+                )
         db.session.add(user)
         db.session.commit()
         return user

@@ -151,6 +151,7 @@ def _init_extensions(app):
 def _register_features(app):
     from .accounts import cli as account_cli
     from .accounts import views as account_views
+    from .backup import cli as backup_cli
     from .calendar import views as calendar_views
     from .communities import views as community_views
     from .demo import cli as demo_cli
@@ -181,3 +182,5 @@ def _register_features(app):
     app.cli.add_command(demo_cli.demo_cli)
     app.cli.add_command(mail_cli.mail_cli)
     app.cli.add_command(learning_cli.curriculum_cli)
+    app.cli.add_command(backup_cli.backup_command)
+    app.cli.add_command(backup_cli.restore_command)

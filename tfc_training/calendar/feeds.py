@@ -89,6 +89,7 @@ def build_calendar(
     calendar.add("X-PUBLISHED-TTL", icalendar.vDuration(REFRESH_INTERVAL))
 
     years_by_zone: dict[str, set[int]] = {}
+    phrases = _Phrases()
     components = []
     series_written = set()
     for event in events:
@@ -96,7 +97,7 @@ def build_calendar(
             if event.series_id not in series_written:
                 series_written.add(event.series_id)
                 components.extend(
-                    _series_components(event.series, years_by_zone, page_url)
+                    _series_components(event.series, years_by_zone, page_url, phrases)
                 )
             continue
         components.append(
@@ -108,6 +109,7 @@ def build_calendar(
                 people=people,
                 page=page_url(event),
                 stamp=stamp,
+                phrases=phrases,
             )
         )
 
@@ -173,6 +175,24 @@ def _people(organizer: str | None, attendee: str | None) -> list[tuple[str, obje
     return people
 
 
+class _Phrases:
+    """The words a feed repeats for every event, translated once per feed.
+
+    Looking a translation up costs more than writing the property it goes into; a
+    feed of thousands of events would otherwise spend most of its time there.
+    """
+
+    def __init__(self):
+        self.type_labels = {slug: str(label) for slug, label in EVENT_TYPES.items()}
+        self.sector_labels = {slug: str(label) for slug, label in SECTORS.items()}
+        self.cancelled = _("This event has been cancelled.")
+        self.left = _("You are no longer signed up for this event.")
+        # Translated without their values, which are filled in for each event.
+        self.hosted_by = _("Hosted by %(community)s.")
+        self.online = _("Online: %(address)s")
+        self.details = _("Details: %(address)s")
+
+
 def _event_component(
     event: Event,
     years_by_zone: dict[str, set[int]],
@@ -182,6 +202,7 @@ def _event_component(
     people: Sequence[tuple[str, object]] = (),
     page: str,
     stamp: datetime | None = None,
+    phrases: _Phrases,
 ):
     if event.status not in _STATUSES:
         raise ValueError(f"event {event.id} is a {event.status}, not for a calendar")
@@ -201,10 +222,18 @@ def _event_component(
         component.add("SEQUENCE", event.sequence + 1)
         component.add("STATUS", "CANCELLED")
     component.add("SUMMARY", event.title)
-    component.add("DESCRIPTION", _description(event, page, left=left_at is not None))
+    component.add(
+        "DESCRIPTION", _description(event, page, phrases, left=left_at is not None)
+    )
     component.add("LOCATION", _location(event))
     component.add("URL", page)
-    component.add("CATEGORIES", [event.type_label, *(s.label for s in event.sectors)])
+    component.add(
+        "CATEGORIES",
+        [
+            phrases.type_labels[event.type],
+            *(phrases.sector_labels[sector.slug] for sector in event.sectors),
+        ],
+    )
     for name, address in people:
         component.add(name, address)
 
@@ -255,6 +284,7 @@ def _series_components(
     series: EventSeries,
     years_by_zone: dict[str, set[int]],
     page_url: Callable[[Event], str],
+    phrases: _Phrases,
 ) -> list:
     """Write a series as a master event with its RRULE, and one per changed date.
 
@@ -277,7 +307,9 @@ def _series_components(
 
     template = _template(published or occurrences)
     changed = max([series.updated_at, *(o.updated_at for o in series.occurrences)])
-    master = _event_component(template, years_by_zone, page=page_url(template))
+    master = _event_component(
+        template, years_by_zone, page=page_url(template), phrases=phrases
+    )
     for name in ("UID", "DTSTAMP", "LAST-MODIFIED", "SEQUENCE", "STATUS"):
         master.pop(name)
     for name in ("DTSTART", "DTEND"):
@@ -308,7 +340,12 @@ def _series_components(
         local = by_instant.get(occurrence.recurrence_id)
         if local is None:
             components.append(
-                _event_component(occurrence, years_by_zone, page=page_url(occurrence))
+                _event_component(
+                    occurrence,
+                    years_by_zone,
+                    page=page_url(occurrence),
+                    phrases=phrases,
+                )
             )
             continue
         moved = occurrence.starts_at != occurrence.recurrence_id
@@ -316,7 +353,7 @@ def _series_components(
             continue
 
         override = _event_component(
-            occurrence, years_by_zone, page=page_url(occurrence)
+            occurrence, years_by_zone, page=page_url(occurrence), phrases=phrases
         )
         for name in ("UID", "SEQUENCE"):
             override.pop(name)
@@ -385,20 +422,22 @@ def _location(event: Event) -> str:
     return place or event.online_url or ""
 
 
-def _description(event: Event, page: str, *, left: bool = False) -> str:
+def _description(
+    event: Event, page: str, phrases: _Phrases, *, left: bool = False
+) -> str:
     paragraphs = []
     if event.status == "cancelled":
-        paragraphs.append(_("This event has been cancelled."))
+        paragraphs.append(phrases.cancelled)
     elif left:
-        paragraphs.append(_("You are no longer signed up for this event."))
+        paragraphs.append(phrases.left)
 
     text = markdown_to_text(event.description)
     if text:
         paragraphs.append(text)
 
     if event.community is not None:
-        paragraphs.append(_("Hosted by %(community)s.", community=event.community.name))
+        paragraphs.append(phrases.hosted_by % {"community": event.community.name})
     if event.online_url and event.venue_name:
-        paragraphs.append(_("Online: %(address)s", address=event.online_url))
-    paragraphs.append(_("Details: %(address)s", address=page))
+        paragraphs.append(phrases.online % {"address": event.online_url})
+    paragraphs.append(phrases.details % {"address": page})
     return "\n\n".join(paragraphs)

@@ -129,8 +129,14 @@ def published_events(
     Cancelled events stay listed so that people who planned to come, and calendars
     that hold them, learn of the cancellation. Drafts never appear.
     """
-    statuses = ["published", "cancelled"] if include_cancelled else ["published"]
-    statement = select(Event).where(Event.status.in_(statuses))
+    if include_cancelled:
+        # "Not a draft" rather than a list of statuses: with equality on the status,
+        # SQLite takes the (status, ends_at) index and sorts every coming event to
+        # show the first twenty; this way it walks the starts_at index in order and
+        # stops after the first page.
+        statement = select(Event).where(Event.status != "draft")
+    else:
+        statement = select(Event).where(Event.status == "published")
 
     if ending_after is not None:
         statement = statement.where(Event.ends_at >= ending_after)

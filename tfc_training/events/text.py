@@ -1,6 +1,7 @@
 """Event descriptions: Markdown written by organisers, shown safely."""
 
 import re
+from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -23,6 +24,9 @@ _ALLOWED_TAGS = {
 }
 
 
+# Event pages and lessons show the same few texts again and again; the HTML depends
+# on the source alone, so it is made once rather than on every request.
+@lru_cache(maxsize=1024)
 def render_markdown(source: str, *, linkify: bool = False) -> Markup:
     """Render Markdown to sanitised HTML, with links marked as leading off the site.
 
@@ -40,6 +44,9 @@ def render_markdown(source: str, *, linkify: bool = False) -> Markup:
     return Markup(cleaned)
 
 
+# A feed writes the same descriptions on every request; parsing them again each time
+# was most of the cost of building one. The text depends on the source alone.
+@lru_cache(maxsize=4096)
 def markdown_to_text(source: str) -> str:
     """Turn Markdown into plain text for calendars, keeping each link's address."""
     parts: list[str] = []

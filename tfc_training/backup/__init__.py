@@ -1,0 +1,1 @@
+"""Backing the whole database up to one file, and restoring it from one."""
