@@ -20,6 +20,7 @@ from werkzeug.security import generate_password_hash
 from tfc_training.accounts.forms import community_field_name
 from tfc_training.accounts.models import Membership, User
 from tfc_training.calendar.personal import registration_feed_token, reset_feed_token
+from tfc_training.communities.models import Sector
 from tfc_training.events.models import Event
 from tfc_training.extensions import db
 from tfc_training.indicators.models import Milestone, OutsideMeeting, SurveyResponse
@@ -162,6 +163,11 @@ def certificate_code(site):
 def milestone(site):
     """A milestone recorded for the organiser's community."""
     return {"slug": site["home"].slug, "milestone_id": site["milestone"].id}
+
+
+def outside_meeting(site):
+    """A meeting held elsewhere, recorded for the organiser's community."""
+    return {"slug": site["home"].slug, "meeting_id": site["meeting"].id}
 
 
 def personal_survey(site):
@@ -308,6 +314,8 @@ EXPECTED: dict[tuple[str, str], Route] = {
     ("indicators.withdraw_milestone", "POST"): Route(managers(303), milestone),
     ("indicators.meetings", "GET"): Route(managers(200), community),
     ("indicators.meetings", "POST"): Route(managers(400), community),
+    ("indicators.delete_meeting", "GET"): Route(managers(200), outside_meeting),
+    ("indicators.delete_meeting", "POST"): Route(managers(303), outside_meeting),
     ("survey.by_link", "GET"): Route(200, personal_survey),
     ("survey.by_link", "POST"): Route(
         200, personal_survey, lambda site: SURVEY_ANSWERS
@@ -417,7 +425,13 @@ def site(make_community, make_event, make_user, now):
         achieved_on=now.date() - timedelta(days=30),
         recorded_by_id=people["organiser"].id,
     )
-    db.session.add_all([respondent, recorded])
+    meeting = OutsideMeeting(
+        community_id=home.id,
+        held_on=now.date() - timedelta(days=20),
+        people_present=9,
+        sectors=[db.session.get(Sector, "schools"), db.session.get(Sector, "media")],
+    )
+    db.session.add_all([respondent, recorded, meeting])
     db.session.commit()
 
     return {
@@ -436,6 +450,7 @@ def site(make_community, make_event, make_user, now):
         "finished-event": finished_event,
         "respondent": respondent,
         "milestone": recorded,
+        "meeting": meeting,
         **people,
     }
 

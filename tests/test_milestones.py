@@ -391,3 +391,36 @@ def test_records_show_as_of_the_day_they_were_reached(site, now):
 
     reached = services.milestones_reached([site.home.id])[site.home.id]
     assert reached == {"research-completed": yesterday}
+
+
+def test_meeting_recorded_by_mistake_is_deleted_after_confirming(organiser, site):
+    organiser.post(meetings_url(site.home), data=meeting_form())
+    [meeting] = db.session.scalars(select(OutsideMeeting)).all()
+    url = f"{meetings_url(site.home)}/{meeting.id}/delete"
+
+    confirm = organiser.get(url)
+    assert confirm.status_code == 200
+    assert "Delete the meeting" in confirm.get_data(as_text=True)
+    assert count(OutsideMeeting) == 1
+
+    response = organiser.post(url, follow_redirects=True)
+
+    assert "The meeting is deleted." in response.get_data(as_text=True)
+    assert count(OutsideMeeting) == 0
+
+
+def test_meeting_of_another_community_is_not_found(organiser, site, now):
+    meeting = services.record_meeting(
+        site.other,
+        services.MeetingValues(
+            held_on=now.date(), people_present=3, sectors=["schools", "media"]
+        ),
+        actor=None,
+        now=now,
+    )
+    db.session.commit()
+
+    response = organiser.post(f"{meetings_url(site.home)}/{meeting.id}/delete")
+
+    assert response.status_code == 404
+    assert count(OutsideMeeting) == 1

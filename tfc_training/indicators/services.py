@@ -319,6 +319,31 @@ def meetings_of(community: Community) -> list[OutsideMeeting]:
     )
 
 
+def meeting_of_community(
+    community: Community, meeting_id: int
+) -> OutsideMeeting | None:
+    """The meeting held elsewhere with this id, if it belongs to ``community``."""
+    return db.session.scalar(
+        select(OutsideMeeting)
+        .where(OutsideMeeting.id == meeting_id)
+        .where(OutsideMeeting.community_id == community.id)
+    )
+
+
+def delete_meeting(meeting: OutsideMeeting, *, actor) -> None:
+    """Remove a meeting recorded by mistake, so that it is not counted.
+
+    Unlike a milestone, a meeting is a count and not a claim about the community,
+    so a wrong one is simply re-entered correctly.
+    """
+    begin_write()
+    db.session.delete(meeting)
+    db.session.flush()
+    logger.info(
+        "outside meeting %s deleted by account %s", meeting.id, _account_id(actor)
+    )
+
+
 # --- Helpers ---------------------------------------------------------------------
 
 

@@ -159,6 +159,33 @@ def meetings(slug):
     return redirect(url_for(".meetings", slug=community.slug), code=303)
 
 
+@bp.route(
+    "/communities/<slug:slug>/meetings/<int:meeting_id>/delete", methods=["GET", "POST"]
+)
+def delete_meeting(slug, meeting_id):
+    """Ask to confirm, then delete a meeting recorded by mistake."""
+    community = manageable_community_or_404(slug)
+    meeting = services.meeting_of_community(community, meeting_id)
+    if meeting is None:
+        abort(404)
+
+    form = ButtonForm()
+    if request.method == "GET":
+        return render_template(
+            "indicators/confirm_delete_meeting.html",
+            community=community,
+            meeting=meeting,
+            form=form,
+        )
+    if not form.validate_on_submit():
+        abort(400)
+
+    services.delete_meeting(meeting, actor=current_user)
+    db.session.commit()
+    flash(_("The meeting is deleted."), "success")
+    return redirect(url_for(".meetings", slug=community.slug), code=303)
+
+
 def _milestones_page(community, form):
     status = 400 if request.method == "POST" else 200
     page = render_template(
