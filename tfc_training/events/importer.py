@@ -309,14 +309,18 @@ def read_import_file(path: str | Path) -> ImportData:
 def parse_import(text: str, source: str) -> ImportData:
     """Check the YAML ``text`` and turn it into records; problems are collected."""
     data = ImportData(source)
-    loader = _LocatingLoader(text)
+    loader = None
     try:
+        # The loader checks every character as it is made: a control character in
+        # the file is refused here, as a problem like any other.
+        loader = _LocatingLoader(text)
         document = loader.get_single_data()
     except yaml.YAMLError as error:
-        data.problems.append(_syntax_problem(source, error))
+        data.problems.append(_syntax_problem(source, error, text))
         return data
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
     for key, line in loader.repeated_keys:
         data.problems.append(
@@ -471,7 +475,14 @@ def unknown_communities(data: ImportData, known: Mapping) -> list[Problem]:
     ]
 
 
-def _syntax_problem(source: str, error: yaml.YAMLError) -> Problem:
+def _syntax_problem(source: str, error: yaml.YAMLError, text: str) -> Problem:
+    if isinstance(error, yaml.reader.ReaderError):
+        # A character YAML does not allow: the reader knows only its position.
+        line = text.count("\n", 0, error.position) + 1
+        message = f"character #x{error.character:04x}: {error.reason}"
+        return Problem(
+            source, line, None, _("not valid YAML: %(error)s", error=message)
+        )
     problem_mark = getattr(error, "problem_mark", None)
     context_mark = getattr(error, "context_mark", None)
     mark = problem_mark or context_mark
