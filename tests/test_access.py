@@ -20,8 +20,11 @@ from werkzeug.security import generate_password_hash
 from tfc_training.accounts.forms import community_field_name
 from tfc_training.accounts.models import Membership, User
 from tfc_training.calendar.personal import registration_feed_token, reset_feed_token
+from tfc_training.communities.models import Sector
 from tfc_training.events.models import Event
 from tfc_training.extensions import db
+from tfc_training.indicators.models import Milestone, OutsideMeeting, SurveyResponse
+from tfc_training.indicators.survey import event_token, personal_token
 from tfc_training.learning.models import Certificate, QuizAttempt
 from tfc_training.registration.models import ManageToken, Registration
 from tfc_training.registration.tokens import hash_token
@@ -157,6 +160,28 @@ def certificate_code(site):
     return {"code": site["certificate"].code}
 
 
+def milestone(site):
+    """A milestone recorded for the organiser's community."""
+    return {"slug": site["home"].slug, "milestone_id": site["milestone"].id}
+
+
+def outside_meeting(site):
+    """A meeting held elsewhere, recorded for the organiser's community."""
+    return {"slug": site["home"].slug, "meeting_id": site["meeting"].id}
+
+
+def personal_survey(site):
+    """The survey link e-mailed to someone who attended the finished awareness event."""
+    return {"token": personal_token(site["respondent"])}
+
+
+def door_survey(site):
+    """The shared survey link of the finished awareness event, behind its QR code."""
+    return {"token": event_token(site["finished-event"])}
+
+
+SURVEY_ANSWERS = {"knows_hotline": "yes", "can_name_sign": "unsure"}
+
 SIGN_UP = {
     "name": "Walk Through",
     "email": "walk.through@example.org",
@@ -282,6 +307,21 @@ EXPECTED: dict[tuple[str, str], Route] = {
     ),
     ("learning.training", "GET"): Route(organisers(200)),
     ("learning.export_training", "GET"): Route(organisers(200)),
+    # Indicators: milestones and outside meetings, and the public survey.
+    ("indicators.overview", "GET"): Route(organisers(200)),
+    ("indicators.milestones", "GET"): Route(managers(200), community),
+    ("indicators.milestones", "POST"): Route(managers(400), community),
+    ("indicators.withdraw_milestone", "POST"): Route(managers(303), milestone),
+    ("indicators.meetings", "GET"): Route(managers(200), community),
+    ("indicators.meetings", "POST"): Route(managers(400), community),
+    ("indicators.delete_meeting", "GET"): Route(managers(200), outside_meeting),
+    ("indicators.delete_meeting", "POST"): Route(managers(303), outside_meeting),
+    ("survey.by_link", "GET"): Route(200, personal_survey),
+    ("survey.by_link", "POST"): Route(
+        200, personal_survey, lambda site: SURVEY_ANSWERS
+    ),
+    ("survey.at_event", "GET"): Route(200, door_survey),
+    ("survey.at_event", "POST"): Route(200, door_survey, lambda site: SURVEY_ANSWERS),
 }
 
 
@@ -362,6 +402,33 @@ def site(make_community, make_event, make_user, now):
         curriculum_title="Leader training",
     )
     db.session.add_all([attempt, certificate])
+    finished_event = make_event(
+        slug="home-awareness-done",
+        community=home,
+        starts_at=now - timedelta(days=1),
+    )
+    respondent = Registration(
+        event=finished_event,
+        name="Survey Respondent",
+        email="respondent@example.net",
+        language="en",
+        status="confirmed",
+        consented_at=now - timedelta(days=3),
+        attended_at=now - timedelta(days=1),
+    )
+    recorded = Milestone(
+        community_id=home.id,
+        kind="research-completed",
+        achieved_on=now.date() - timedelta(days=30),
+        recorded_by_id=people["organiser"].id,
+    )
+    meeting = OutsideMeeting(
+        community_id=home.id,
+        held_on=now.date() - timedelta(days=20),
+        people_present=9,
+        sectors=[db.session.get(Sector, "schools"), db.session.get(Sector, "media")],
+    )
+    db.session.add_all([respondent, recorded, meeting])
     db.session.commit()
 
     return {
@@ -377,6 +444,10 @@ def site(make_community, make_event, make_user, now):
         "module": module,
         "attempt": attempt,
         "certificate": certificate,
+        "finished-event": finished_event,
+        "respondent": respondent,
+        "milestone": recorded,
+        "meeting": meeting,
         **people,
     }
 
@@ -420,6 +491,12 @@ def state_of_the_site() -> list:
             for u in accounts
         ],
         db.session.scalar(db.select(db.func.count()).select_from(Membership)),
+        [
+            (m.id, m.withdrawn_at)
+            for m in db.session.scalars(db.select(Milestone).order_by(Milestone.id))
+        ],
+        db.session.scalar(db.select(db.func.count()).select_from(OutsideMeeting)),
+        db.session.scalar(db.select(db.func.count()).select_from(SurveyResponse)),
     ]
 
 

@@ -151,6 +151,7 @@ def _register_features(app):
     from .demo import cli as demo_cli
     from .events import cli as event_cli
     from .events import views as event_views
+    from .indicators import views as indicator_views
     from .learning import cli as learning_cli
     from .learning import views as learning_views
     from .mail import cli as mail_cli
@@ -166,6 +167,8 @@ def _register_features(app):
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(organise_views.bp)
     app.register_blueprint(learning_views.bp)
+    app.register_blueprint(indicator_views.bp)
+    app.register_blueprint(indicator_views.survey_bp)
     app.cli.add_command(event_cli.events_cli)
     app.cli.add_command(account_cli.users_cli)
     app.cli.add_command(demo_cli.demo_cli)

@@ -8,6 +8,15 @@ from .accounts.models import Membership, User  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .communities.models import Community, Sector  # noqa: F401
 from .events.models import Event, EventLanguage, event_sector  # noqa: F401
+from .indicators.models import (  # noqa: F401
+    Milestone,
+    MilestoneLanguage,
+    OutsideMeeting,
+    SurveyReceipt,
+    SurveyResponse,
+    milestone_sector,
+    outside_meeting_sector,
+)
 from .learning.models import (  # noqa: F401
     Answer,
     Certificate,

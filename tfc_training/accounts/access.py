@@ -8,6 +8,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..communities.models import Community
 from ..events.models import Event
 from ..extensions import db, login_manager
 
@@ -53,3 +54,20 @@ def manageable_event_or_404(slug: str) -> Event:
     if not can_manage_community(current_user, event.community_id):
         abort(404 if event.status == "draft" else 403)
     return event
+
+
+def manageable_community_or_404(slug: str) -> Community:
+    """Load a community the current user may manage, or stop the request.
+
+    Anonymous people are sent to log in; an unknown slug is a 404; another
+    community, whose public page anyone may see, is a 403.
+    """
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+
+    community = db.session.scalar(select(Community).where(Community.slug == slug))
+    if community is None:
+        abort(404)
+    if not can_manage_community(current_user, community.id):
+        abort(403)
+    return community

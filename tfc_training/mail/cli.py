@@ -6,7 +6,12 @@ from flask_babel import gettext as _
 
 from ..database import utcnow
 from ..extensions import db
-from .services import deliver_queued, flush_outbox, queue_reminders
+from .services import (
+    deliver_queued,
+    flush_outbox,
+    queue_reminders,
+    queue_survey_invitations,
+)
 
 mail_cli = AppGroup("mail", help="Send the e-mail waiting in the outbox.")
 
@@ -48,6 +53,29 @@ def send_reminders_command():
     click.echo(
         _(
             "%(queued)d reminders queued, %(sent)d sent, %(failed)d failed.",
+            queued=queued,
+            sent=report.sent,
+            failed=report.failed,
+        )
+    )
+    if report.failed:
+        raise SystemExit(1)
+
+
+@mail_cli.command("send-follow-ups")
+def send_follow_ups_command():
+    """Thank the attendees of awareness events that ended in the last week, with a
+    link to the two-question survey.
+
+    Meant to run once a day; running it again sends nothing twice.
+    """
+    queued = queue_survey_invitations(now=utcnow())
+    db.session.commit()
+
+    report = deliver_queued()
+    click.echo(
+        _(
+            "%(queued)d follow-ups queued, %(sent)d sent, %(failed)d failed.",
             queued=queued,
             sent=report.sent,
             failed=report.failed,

@@ -26,7 +26,7 @@ from babel.dates import format_timedelta
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 
 from ..accounts.models import User
 from ..calendar.feeds import build_calendar
@@ -34,6 +34,8 @@ from ..database import begin_write, utcnow
 from ..events.formatting import format_when
 from ..events.models import Event
 from ..extensions import db
+from ..indicators.models import SurveyReceipt
+from ..indicators.survey import FOLLOW_UP_WINDOW, SURVEY_EVENT_TYPES, personal_token
 from ..registration.models import ACTIVE_STATUSES, Registration
 from ..registration.queries import waiting_position
 from ..registration.tokens import issue_manage_token
@@ -262,6 +264,54 @@ def queue_reminders(*, now: datetime) -> int:
             )
         queued += message is not None
     logger.info("%s reminders queued", queued)
+    return queued
+
+
+def queue_survey_invitations(*, now: datetime) -> int:
+    """Queue the follow-up e-mail with the survey link for each attendee of the
+    awareness events that ended within :data:`FOLLOW_UP_WINDOW` before ``now``;
+    return how many were queued.
+
+    Each registration is written to once, ever, and not at all once it has
+    answered, so running this twice sends nothing new.
+    """
+    begin_write()
+    answered = exists().where(SurveyReceipt.registration_id == Registration.id)
+    registrations = db.session.scalars(
+        select(Registration)
+        .join(Event, Event.id == Registration.event_id)
+        .where(Event.type.in_(SURVEY_EVENT_TYPES))
+        .where(Event.status == "published")
+        .where(Event.ends_at <= now)
+        .where(Event.ends_at > now - FOLLOW_UP_WINDOW)
+        .where(Registration.status == "confirmed")
+        .where(Registration.attended_at.is_not(None))
+        .where(~answered)
+        .order_by(Event.ends_at, Registration.id)
+    ).all()
+
+    queued = 0
+    for registration in registrations:
+        if not _reachable(registration):
+            continue
+        key = f"survey:{registration.id}"
+        if already_queued(key):
+            continue
+        survey_url = site_url_for("survey.by_link", token=personal_token(registration))
+        with writing_for(registration.language):
+            subject = _(
+                "Thank you for coming: %(title)s", title=registration.event.title
+            )
+            message = _queue_for_registration(
+                "survey",
+                registration,
+                subject=subject,
+                dedupe_key=key,
+                with_link=False,
+                survey_url=survey_url,
+            )
+        queued += message is not None
+    logger.info("%s survey invitations queued", queued)
     return queued
 
 

@@ -31,6 +31,7 @@ from ..events.csv_import import COLUMNS
 from ..events.importer import ImportFailed
 from ..events.models import Event
 from ..extensions import db
+from ..indicators import survey
 from ..mail.services import deliver_queued
 from ..registration.models import REGISTRATION_STATUSES, Registration
 from ..slugs import slugify
@@ -575,6 +576,12 @@ def _main_language(event: Event) -> str:
 
 
 def _checkin_page(event: Event, search: str, walk_in_form: WalkInForm, now):
+    survey_link = survey.door_link(event)
+    survey_code = None
+    if survey_link is not None:
+        survey_code = survey.qr_code_svg(
+            survey_link, _("Survey for the attendees of %(title)s", title=event.title)
+        )
     return render_template(
         "organise/checkin.html",
         event=event,
@@ -585,6 +592,9 @@ def _checkin_page(event: Event, search: str, walk_in_form: WalkInForm, now):
         opens_at=services.check_in_opens_at(event),
         walk_in_form=walk_in_form,
         form=ButtonForm(),
+        survey_link=survey_link,
+        survey_code=survey_code,
+        survey_answers=survey.answered_at_event(event) if survey_link else 0,
     )
 
 

@@ -1,0 +1,1 @@
+"""The network's indicators: milestones, outside meetings and the anonymous survey."""
