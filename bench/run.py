@@ -615,7 +615,8 @@ def measure_routes(
     fresh = sequential(server.url + "/calendar.ics")
     rows.append(("feed fresh (one at a time)", fresh))
     print(
-        f"  feed fresh: {fresh.requests_per_second:.2f} req/s, one at a time",
+        f"  feed fresh: {fresh.requests_per_second:.2f} req/s, one at a time,"
+        f" {feed_size(server.url)} events",
         flush=True,
     )
     for load in loads:
@@ -650,7 +651,7 @@ def print_table(rows, baseline):
         else:
             verdict = f">= {target}: {'met' if ratio >= target else 'NOT met'}"
         print(
-            f"| {name} | {measured.requests_per_second:.1f} | {ratio:.3f} | {verdict}"
+            f"| {name} | {measured.requests_per_second:.2f} | {ratio:.4f} | {verdict}"
             f" | {measured.errors} |"
         )
 
