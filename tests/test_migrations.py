@@ -116,6 +116,49 @@ def fill_every_table(now):
         submit_quiz(organiser, module, right_choices(module), now=now)
         db.session.commit()
 
+    fill_indicator_tables(event, results[1].registration, organiser, now)
+
+
+def fill_indicator_tables(event, registration, organiser, now):
+    """A milestone, a meeting held elsewhere and survey answers, with a receipt."""
+    from tfc_training.indicators.services import (
+        MeetingValues,
+        MilestoneValues,
+        local_today,
+        record_meeting,
+        record_milestone,
+    )
+    from tfc_training.indicators.survey import record_answer
+
+    community = event.community
+    today = local_today(now)
+    for values in (
+        MilestoneValues(
+            kind="key-sectors-chosen", achieved_on=today, sectors=["schools"]
+        ),
+        MilestoneValues(
+            kind="recovery-resources-identified", achieved_on=today, languages=["en"]
+        ),
+    ):
+        record_milestone(community, values, actor=organiser, now=now)
+    record_meeting(
+        community,
+        MeetingValues(
+            held_on=today, people_present=12, sectors=["schools", "media"], note="Met."
+        ),
+        actor=organiser,
+        now=now,
+    )
+    record_answer(event, knows_hotline="yes", can_name_sign="no", now=now)
+    record_answer(
+        event,
+        knows_hotline="unsure",
+        can_name_sign="yes",
+        now=now,
+        registration=registration,
+    )
+    db.session.commit()
+
 
 def empty_tables():
     with db.engine.connect() as connection:
