@@ -30,7 +30,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
 
 #: Tables that the migrations fill themselves; rows there are not the site's data.
-REFERENCE_TABLES = frozenset({"alembic_version", "sector"})
+REFERENCE_TABLES = frozenset({"alembic_version", "feed_state", "sector"})
 
 
 class BackupError(Exception):
