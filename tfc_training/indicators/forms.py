@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, Length, NumberRange
 
 from ..organise.forms import CheckboxesField
 from ..registration.forms import _plain_text
+from ..security.honeypot import HoneypotForm
 from ..vocabulary import LANGUAGES, SECTORS
 from .models import MILESTONE_KINDS
 from .services import MILESTONE_LABELS, MOST_PEOPLE, MeetingValues, MilestoneValues
@@ -112,7 +113,7 @@ ANSWER_CHOICES = [
 ]
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(HoneypotForm):
     """The two survey questions."""
 
     knows_hotline = RadioField(

@@ -27,6 +27,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..organise.forms import ButtonForm
 from ..organise.services import managed_communities
+from ..security.honeypot import caught
 from ..vocabulary import LANGUAGES, SECTORS
 from . import services, survey
 from .forms import MeetingForm, MilestoneForm, SurveyForm
@@ -239,6 +240,8 @@ def by_link(token):
     form = SurveyForm()
     if not form.validate_on_submit():
         return _survey_page(event, form)
+    if caught(form):
+        return render_template("indicators/survey_thanks.html", already=False)
 
     try:
         survey.record_answer(
@@ -272,6 +275,8 @@ def at_event(token):
     form = SurveyForm()
     if not form.validate_on_submit():
         return _survey_page(event, form)
+    if caught(form):
+        return render_template("indicators/survey_thanks.html", already=False)
 
     survey.record_answer(
         event,
