@@ -291,6 +291,13 @@ BAD_LINES = [
         QUIZ, [(4, "    kind: single: x")], ":4: ", "not valid YAML", "broken-quiz-yaml"
     ),
     _case(
+        QUIZ,
+        [(4, "    kind: single\x07")],
+        ":4: ",
+        "not valid YAML: character #x0007",
+        "control-character-in-quiz",
+    ),
+    _case(
         FIRST,
         [(1, None)],
         ":1: ",

@@ -58,6 +58,7 @@ def limits_on(redis_prefix, tmp_path):
         "RATE_LIMIT_SIGN_UP": TEST_LIMIT,
         "RATE_LIMIT_LOGIN": TEST_LIMIT,
         "RATE_LIMIT_PASSWORD_RESET": TEST_LIMIT,
+        "RATE_LIMIT_SURVEY": TEST_LIMIT,
         "MAIL_FOLDER": str(tmp_path / "mail"),
     }
 
@@ -80,7 +81,8 @@ def test_limits_are_off_in_tests_unless_asked_for(app, client):
 
 
 def test_the_public_forms_are_limited(app, limits_on):
-    """Sign-up, log-in and password reset ask for limits; removing one fails here."""
+    """Sign-up, log-in, password reset and the survey ask for limits; removing one
+    fails here."""
     limited = rate_limited_endpoints(app)
 
     assert {
@@ -88,6 +90,8 @@ def test_the_public_forms_are_limited(app, limits_on):
         "accounts.login",
         "accounts.forgot_password",
         "accounts.reset_password",
+        "survey.by_link",
+        "survey.at_event",
     } <= set(limited)
 
 

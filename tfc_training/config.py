@@ -120,3 +120,6 @@ RATE_LIMIT_SIGN_UP = "20 per minute; 200 per hour"
 RATE_LIMIT_LOGIN = "10 per minute; 50 per hour"
 #: Each request may send an e-mail, so these are the tightest.
 RATE_LIMIT_PASSWORD_RESET = "5 per minute; 20 per hour"
+#: The survey is answered by a whole room at once from the code shown at the door,
+#: usually over the venue's one Wi-Fi address, so it allows the most.
+RATE_LIMIT_SURVEY = "60 per minute; 600 per hour"

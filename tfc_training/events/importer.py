@@ -85,6 +85,7 @@ from ..plain_text import text_problem
 from ..registration.services import promote_waiting
 from ..slugs import SLUG_PATTERN
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
+from ..yaml_errors import describe_yaml_error
 from .models import EVENT_STATUSES, Event
 from .recurrence import (
     Rule,
@@ -476,24 +477,7 @@ def unknown_communities(data: ImportData, known: Mapping) -> list[Problem]:
 
 
 def _syntax_problem(source: str, error: yaml.YAMLError, text: str) -> Problem:
-    if isinstance(error, yaml.reader.ReaderError):
-        # A character YAML does not allow: the reader knows only its position.
-        line = text.count("\n", 0, error.position) + 1
-        message = f"character #x{error.character:04x}: {error.reason}"
-        return Problem(
-            source, line, None, _("not valid YAML: %(error)s", error=message)
-        )
-    problem_mark = getattr(error, "problem_mark", None)
-    context_mark = getattr(error, "context_mark", None)
-    mark = problem_mark or context_mark
-    line = mark.line + 1 if mark is not None else None
-
-    message = getattr(error, "problem", None) or str(error)
-    context = getattr(error, "context", None)
-    if context and context_mark is not None and context_mark is not mark:
-        message = f"{message} ({context} on line {context_mark.line + 1})"
-    elif context:
-        message = f"{message} ({context})"
+    line, message = describe_yaml_error(error, text)
     return Problem(source, line, None, _("not valid YAML: %(error)s", error=message))
 
 

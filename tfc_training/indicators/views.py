@@ -28,6 +28,7 @@ from ..extensions import db
 from ..organise.forms import ButtonForm
 from ..organise.services import managed_communities
 from ..security.honeypot import caught
+from ..security.rate_limits import rate_limited
 from ..vocabulary import LANGUAGES, SECTORS
 from . import services, survey
 from .forms import MeetingForm, MilestoneForm, SurveyForm
@@ -224,6 +225,7 @@ def _field_error(form, refusal: Refused) -> None:
 
 
 @survey_bp.route("/<token>", methods=["GET", "POST"])
+@rate_limited("RATE_LIMIT_SURVEY")
 def by_link(token):
     """The survey through the personal link of the follow-up e-mail."""
     registration = survey.registration_for_token(token)
@@ -259,6 +261,7 @@ def by_link(token):
 
 
 @survey_bp.route("/event/<token>", methods=["GET", "POST"])
+@rate_limited("RATE_LIMIT_SURVEY")
 def at_event(token):
     """The survey through the event's shared link, from the QR code at the door."""
     event = survey.event_for_token(token)

@@ -42,6 +42,7 @@ from ..events.importer import Problem
 from ..plain_text import LINE_BREAKS_AND_TABS, has_control_characters, text_problem
 from ..slugs import SLUG_PATTERN
 from ..vocabulary import LANGUAGES
+from ..yaml_errors import describe_yaml_error
 from .models import Lesson, Module, Question
 
 MODULE_FILE = "module.yaml"
@@ -643,11 +644,14 @@ class _File:
         """Parse YAML that must be one mapping of the ``known`` fields."""
         if text is None:
             return None
-        loader = yaml.SafeLoader(text)
         try:
+            # The loader checks every character as it is made, so a character YAML
+            # does not allow is refused here, as a problem with its line.
+            loader = yaml.SafeLoader(text)
             node = loader.get_single_node()
         except yaml.YAMLError as error:
-            self._syntax_problem(error)
+            line, message = describe_yaml_error(error, text)
+            self.problem(line, None, _("not valid YAML: %(error)s", error=message))
             return None
 
         if node is None:
@@ -668,19 +672,6 @@ class _File:
             )
             return None
         return _Fields(node, known, self, loader)
-
-    def _syntax_problem(self, error: yaml.YAMLError) -> None:
-        problem_mark = getattr(error, "problem_mark", None)
-        context_mark = getattr(error, "context_mark", None)
-        mark = problem_mark or context_mark
-        message = getattr(error, "problem", None) or str(error)
-        context = getattr(error, "context", None)
-        if context and context_mark is not None and context_mark is not mark:
-            message = f"{message} ({context} on line {context_mark.line + 1})"
-        elif context:
-            message = f"{message} ({context})"
-        line = mark.line + 1 if mark is not None else None
-        self.problem(line, None, _("not valid YAML: %(error)s", error=message))
 
     def split_front_matter(self, text: str) -> tuple[str, str, int] | None:
         """Split a lesson into its front matter and its body.
