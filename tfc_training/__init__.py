@@ -117,8 +117,14 @@ def _end_transaction(exc):
 
     A view that forgot to commit then loses its work at once, in tests as in
     production, instead of leaking it into whatever runs next in the same session.
+    A request that never touched the database (a 404, a static file, a page served
+    from the form alone) has no session to end, and asking for one would make it.
     """
-    db.session.rollback()
+    if not db.session.registry.has():
+        return
+    session = db.session()
+    if session.in_transaction():
+        session.rollback()
 
 
 def _select_locale():

@@ -214,7 +214,9 @@ def read_state(*names: str, **parameters) -> StateReading:
 
     :param parameters: the values the columns asked for take (see ``_COLUMNS``).
     """
-    row = db.session.execute(_state_query(names), parameters).one()
+    # The query names columns only, so it runs on the session's connection: the
+    # same transaction, without the ORM's handling of entities it would not use.
+    row = db.session.connection().execute(_state_query(names), parameters).one()
     extra = dict(zip(names, row[2:], strict=True))
     return StateReading(
         version=row[0] or 0,

@@ -52,16 +52,25 @@ DEFAULT_HEADERS = {
 HSTS_MAX_AGE = 365 * 24 * 60 * 60
 
 
+#: The same, with each name as it is compared: header names ignore case.
+_DEFAULTS_BY_KEY = tuple(
+    (name.lower(), name, value) for name, value in DEFAULT_HEADERS.items()
+)
+
+
 def add_security_headers(response):
     """Fill in the security headers that the view did not set itself."""
-    for name, value in DEFAULT_HEADERS.items():
-        response.headers.setdefault(name, value)
+    # Every answer passes here, so the names already set are read in one pass
+    # rather than searched for once per header.
+    present = {name.lower() for name, _value in response.headers}
+    missing = [
+        (name, value) for key, name, value in _DEFAULTS_BY_KEY if key not in present
+    ]
     # Only an answer that came over HTTPS may ask for HTTPS from now on; behind a
     # proxy, TFC_PROXY_FIX makes the scheme the one the visitor used.
-    if request.is_secure:
-        response.headers.setdefault(
-            "Strict-Transport-Security", f"max-age={HSTS_MAX_AGE}"
-        )
+    if request.is_secure and "strict-transport-security" not in present:
+        missing.append(("Strict-Transport-Security", f"max-age={HSTS_MAX_AGE}"))
+    response.headers.extend(missing)
     return response
 
 

@@ -81,7 +81,15 @@ def init_app(app) -> None:
     if not config["RATELIMIT_ENABLED"]:
         return
 
-    for endpoint, wanted in rate_limited_endpoints(app).items():
+    limited = rate_limited_endpoints(app)
+    # Flask-Limiter checks every request before its view, for limits set on the whole
+    # app; this site sets none, and the views that asked for one check it themselves
+    # (the decorator below). Other endpoints skip that check, which would otherwise
+    # resolve the limits of every page only to find none.
+    limited_names = frozenset(limited)
+    limiter.request_filter(lambda: request.endpoint not in limited_names)
+
+    for endpoint, wanted in limited.items():
         app.view_functions[endpoint] = limiter.limit(
             _limits_from(wanted.setting),
             methods=["POST"],
