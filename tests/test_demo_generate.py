@@ -252,3 +252,17 @@ def test_negative_numbers_are_refused(runner, option):
 
     assert result.exit_code == 2
     assert count(Community) == 0
+
+
+def test_generation_raises_the_feed_version(runner):
+    """Rows written in bulk still tell calendar apps that the feeds changed."""
+    from tfc_training.calendar.models import FeedState
+
+    before = db.session.scalar(select(func.max(FeedState.version))) or 0
+    db.session.rollback()
+
+    result = generate(runner)
+
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(func.max(FeedState.version))) > before

@@ -69,6 +69,16 @@ def track_feed_changes() -> None:
     event.listen(Session, "after_transaction_end", _forget_changes)
 
 
+def note_feed_change(session) -> None:
+    """Raise the feed version when ``session`` commits, for changes made in bulk.
+
+    Inserts and updates written as SQL statements pass no rows through the session,
+    so the listener below cannot see them; code that writes events that way says so
+    here, or calendar apps would keep their old copy of the feeds.
+    """
+    session.info[_CHANGED] = True
+
+
 def _note_changes(session, flush_context):
     for instance in chain(session.new, session.dirty, session.deleted):
         if _shows_in_feeds(instance, deleted=instance in session.deleted):

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..accounts.models import Membership, User
+from ..calendar.state import note_feed_change
 from ..communities.models import Community
 from ..database import begin_write
 from ..events.models import Event, EventLanguage, event_sector
@@ -195,6 +196,8 @@ def generate(
     noon of ``today`` in Los Angeles when runs must agree exactly.
     """
     begin_write()
+    # Rows are written as SQL statements, which the feed version does not notice.
+    note_feed_change(db.session)
     rng = random.Random(seed)
     totals = Totals()
     prefix = slug_prefix(seed)
