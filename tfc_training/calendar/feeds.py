@@ -1,8 +1,9 @@
 """Writing events as iCalendar (RFC 5545) for subscriptions, downloads and messages.
 
 The builder is a pure function of the events it is given: it reads no clock, so a
-feed whose events have not changed comes out byte for byte the same. Nothing about the people who signed up is ever written, except the
-reader's own address in a calendar e-mailed to them.
+feed whose events have not changed comes out byte for byte the same. Nothing about
+the people who signed up is ever written, except the reader's own address in a
+calendar e-mailed to them.
 """
 
 from collections.abc import Callable, Iterable, Mapping, Sequence

@@ -11,8 +11,8 @@ and ``venue_address``. Sectors and languages are separated by ``;`` or ``|``, th
 main language first. ``all_day`` takes ``true`` or ``false`` (``yes``/``no`` and
 ``1``/``0`` too). ``repeat`` holds a repetition as RRULE-like text, such as
 ``FREQ=WEEKLY;INTERVAL=2;BYDAY=WE;UNTIL=20270630`` (UNTIL being a local date; see
-:func:`~.recurrence.rule_from_rrule`). A file saved by a spreadsheet with a byte-order mark is read like
-any other UTF-8 file.
+:func:`~.recurrence.rule_from_rrule`). A file saved by a spreadsheet with a
+byte-order mark is read like any other UTF-8 file.
 
 For a new event, an empty cell or a missing column is a field left out, which takes
 its default (published, the default time zone, no limit on places). For an event
