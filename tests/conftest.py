@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
+from redis_support import REDIS_URL
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
@@ -129,6 +130,31 @@ def postgres_cleaner(postgres_database):
     engine = create_engine(postgres_database)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key prefix of this test's own in the local Redis, emptied afterwards.
+
+    Without Redis the test is skipped on a developer's machine, and fails in CI,
+    where it must be there.
+    """
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        message = f"Redis at {REDIS_URL} cannot be reached ({type(error).__name__})"
+        if os.environ.get("CI"):
+            pytest.fail(f"tests that need Redis must run in CI: {message}")
+        pytest.skip(message)
+
+    prefix = f"tfc-test-{uuid.uuid4().hex}"
+    yield prefix
+    for key in client.scan_iter(match=f"*{prefix}*"):
+        client.delete(key)
+    client.close()
 
 
 @pytest.fixture

@@ -8,16 +8,13 @@ never meet. Without Redis these tests are skipped on a developer's machine, and 
 in CI, where it must be there.
 """
 
-import os
-import uuid
 
 import pytest
+from redis_support import REDIS_URL
 from security_support import every_row, url_of
 from test_access import EXPECTED, site  # noqa: F401
 
 from tfc_training.security.rate_limits import rate_limited_endpoints
-
-REDIS_URL = os.environ.get("TFC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 #: The limit every limited form gets in these tests.
 ALLOWED = 2
@@ -25,27 +22,6 @@ TEST_LIMIT = f"{ALLOWED} per minute"
 
 #: Words of the answer to a refused request.
 REFUSED = "Too many tries from your connection in a short time"
-
-
-@pytest.fixture
-def redis_prefix():
-    """A key prefix of this test's own in the local Redis, emptied afterwards."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        message = f"Redis at {REDIS_URL} cannot be reached ({type(error).__name__})"
-        if os.environ.get("CI"):
-            pytest.fail(f"the rate-limit tests must run in CI: {message}")
-        pytest.skip(message)
-
-    prefix = f"tfc-test-{uuid.uuid4().hex}"
-    yield prefix
-    for key in client.scan_iter(match=f"*{prefix}*"):
-        client.delete(key)
-    client.close()
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from flask import Flask, current_app, has_request_context, request
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import caching, security
 from . import config as default_config
-from . import security
 from .accounts.loading import load_user
 from .calendar.state import track_feed_changes
 from .database import configure_sqlite, track_write_transactions
@@ -149,6 +149,7 @@ def _init_extensions(app):
 
     track_write_transactions()
     track_feed_changes()
+    caching.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])

@@ -97,6 +97,19 @@ REMEMBER_COOKIE_SECURE = None
 
 WTF_CSRF_TIME_LIMIT = None
 
+#: Redis shared by every worker and command, such as ``redis://127.0.0.1:6379/0``.
+#: It holds the data version that lets workers reuse rendered public pages and
+#: answer calendar apps' "has it changed?" without asking the database. Empty keeps
+#: nothing: every request asks the database, which is right but slower. Commands
+#: run from cron must be given the same value, so that their writes reach the pages.
+REDIS_URL = None
+
+#: Prefix of the keys in that Redis, so that several sites can share one.
+REDIS_KEY_PREFIX = "tfc"
+
+#: Rendered public pages each worker keeps at most (about 50 kB each); 0 keeps none.
+PAGE_CACHE_SIZE = 256
+
 #: Whether sign-up, log-in and password-reset forms are rate limited. ``None`` means
 #: on, except in tests, which turn it on where they test it.
 RATELIMIT_ENABLED = None

@@ -16,17 +16,21 @@ only for the moment the commit takes and never while other rows are waited for.
 """
 
 import hashlib
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from itertools import chain
 
+from cachetools import TTLCache
+from flask import current_app
 from sqlalchemy import Select, bindparam, case, event, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..accounts.models import Membership, User
+from ..caching.versions import KEEP_SECONDS, current_version
 from ..communities.models import Community
 from ..database import UTCDateTime, utcnow
 from ..events.models import Event, EventLanguage, EventSeries
@@ -170,6 +174,15 @@ def _aged_end():
     )
 
 
+def _next_aged_end():
+    return (
+        select(func.min(Event.ends_at))
+        .where(Event.status.in_(PUBLIC_STATUSES))
+        .where(Event.ends_at >= bindparam("ended_before", type_=UTCDateTime()))
+        .scalar_subquery()
+    )
+
+
 def _public_event_id():
     return (
         select(Event.id)
@@ -196,11 +209,12 @@ def _last_registration_change():
 
 
 #: The further columns a feed may ask :func:`read_state` for, with the parameters
-#: they take: ``aged_end`` (``ended_before``), ``event_id`` of a public event
+#: they take: ``aged_end`` and ``next_aged_end`` (``ended_before``), ``event_id`` of a public event
 #: (``slug``), ``event_status`` (``event_id``), and ``registrations`` and
 #: ``last_registration_change`` of an e-mail address (``email``).
 _COLUMNS = {
     "aged_end": _aged_end,
+    "next_aged_end": _next_aged_end,
     "event_id": _public_event_id,
     "event_status": lambda: _event_status().scalar_subquery(),
     "registrations": lambda: _own_registrations().scalar_subquery(),
@@ -234,6 +248,45 @@ def read_state(*names: str, **parameters) -> StateReading:
         last_aged_end=_aware(extra.get("aged_end")),
         extra=extra,
     )
+
+
+def read_public_state(ended_before: datetime) -> StateReading:
+    """:func:`read_state` of the public feeds, reused while the data stays the same.
+
+    Such a reading changes only with the data or when an event ages out of the
+    feeds. So a worker keeps it under the shared data version (see
+    :mod:`tfc_training.caching.versions`) with the moment the next event will age
+    out, and answers from memory until either comes: calendar apps asking whether
+    the site feed changed then cost no query at all.
+    """
+    version = current_version()
+    if version is not None:
+        with _public_lock:
+            kept = _public_readings.get(_reading_key(version))
+        if kept is not None:
+            reading, since, until = kept
+            if since <= ended_before and (until is None or ended_before <= until):
+                return reading
+
+    reading = read_state("aged_end", "next_aged_end", ended_before=ended_before)
+    if version is not None:
+        # Up to and including the next end, no further event has aged out: the
+        # query counts only ends strictly before the moment it is given.
+        until = _aware(reading.extra["next_aged_end"])
+        with _public_lock:
+            _public_readings[_reading_key(version)] = (reading, ended_before, until)
+    return reading
+
+
+#: Readings of the public feeds by data version: a few suffice, since only the
+#: newest version is ever asked for again.
+_public_readings = TTLCache(maxsize=4, ttl=KEEP_SECONDS)
+_public_lock = threading.Lock()
+
+
+def _reading_key(version: str) -> tuple[str, str]:
+    # Sites sharing one Redis keep their versions under their own prefixes.
+    return (current_app.config["REDIS_KEY_PREFIX"], version)
 
 
 def feed_version(

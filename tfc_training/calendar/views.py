@@ -29,7 +29,13 @@ from .personal import (
     registration_feed_token,
     registration_withdrawn,
 )
-from .state import PUBLIC_STATUSES, FeedVersion, feed_version, read_state
+from .state import (
+    PUBLIC_STATUSES,
+    FeedVersion,
+    feed_version,
+    read_public_state,
+    read_state,
+)
 
 bp = Blueprint("calendar", __name__)
 
@@ -161,7 +167,7 @@ def _filtered_feed(event_filter: EventFilter, name: str) -> Response:
     """The recent and coming events that ``event_filter`` selects, as a feed."""
     now = utcnow()
     past = timedelta(days=current_app.config["FEED_PAST_DAYS"])
-    reading = read_state("aged_end", ended_before=now - past)
+    reading = read_public_state(ended_before=now - past)
     version = feed_version(reading, _request_key(), past=past)
     if _client_holds(version):
         return _not_modified(version)

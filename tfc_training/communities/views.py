@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, render_template
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..caching.pages import kept_for_visitors
 from ..database import utcnow
 from ..events.formatting import group_by_day
 from ..events.models import Event
@@ -16,6 +17,7 @@ bp = Blueprint("communities", __name__)
 
 
 @bp.get("/communities/")
+@kept_for_visitors
 def index():
     """List every community with the number of its upcoming events."""
     communities = db.session.scalars(select(Community).order_by(Community.name)).all()
@@ -34,6 +36,7 @@ def index():
 
 
 @bp.get("/communities/<slug:slug>/")
+@kept_for_visitors
 def detail(slug):
     """Show a community, its upcoming events and the ways to follow them."""
     community = db.session.scalar(select(Community).where(Community.slug == slug))

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..caching.pages import kept_for_visitors
 from ..communities.models import Community
 from ..database import utcnow
 from ..extensions import db
@@ -91,6 +92,7 @@ def filter_choices():
 
 
 @bp.get("/events/")
+@kept_for_visitors
 def index():
     """List upcoming events, or past ones newest first, with the chosen filters."""
     past = request.args.get("when") == "past"
@@ -142,6 +144,7 @@ def index():
 
 
 @bp.get("/events/<slug:slug>/")
+@kept_for_visitors
 def detail(slug):
     """Show one event: everything a person needs to decide to come, and to come."""
     event = db.session.scalar(with_details(select(Event).where(Event.slug == slug)))

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..caching.pages import kept_for_visitors
 from ..communities.models import Community
 from ..database import utcnow
 from ..events.queries import (
@@ -30,6 +31,7 @@ HOME_EVENT_COUNT = 6
 
 
 @bp.get("/")
+@kept_for_visitors
 def home():
     """Welcome visitors with the next events and the communities near them."""
     statement = published_events(ending_after=utcnow()).limit(HOME_EVENT_COUNT)

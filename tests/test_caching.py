@@ -1,0 +1,250 @@
+"""Public pages and feed answers kept in each worker under the shared data version.
+
+The tests run against the local Redis, each under a key prefix of its own. Two apps
+built on one database stand for two workers: each keeps its own pages, and both
+read the one version in Redis.
+"""
+
+import logging
+import socket
+from datetime import timedelta
+
+import pytest
+from redis_support import REDIS_URL
+from sql_support import count_queries
+from sqlalchemy import create_engine, text
+
+from tfc_training.caching import pages, versions
+from tfc_training.events.models import Event
+from tfc_training.extensions import db
+
+
+@pytest.fixture
+def app_config(redis_prefix, tmp_path):
+    return {
+        "REDIS_URL": REDIS_URL,
+        "REDIS_KEY_PREFIX": redis_prefix,
+        "MAIL_FOLDER": str(tmp_path / "mail"),
+    }
+
+
+@pytest.fixture
+def second_worker(app, app_for, database_uri, app_config):
+    """Another app on the same database and Redis, as a second worker would be.
+
+    Rows of the first app's session must not be touched inside the second's
+    context: that would open a transaction in the first, and its next request would
+    read from that older snapshot.
+    """
+    other = app_for(database_uri, **app_config)
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+def public_addresses(event):
+    community = event.community
+    return [
+        "/",
+        "/events/",
+        f"/events/{event.slug}/",
+        "/communities/",
+        f"/communities/{community.slug}/",
+    ]
+
+
+def get(app, address, **headers):
+    response = app.test_client().get(address, headers=headers)
+    assert response.status_code == 200, address
+    return response.get_data(as_text=True)
+
+
+def write_behind_the_sessions_back(database_uri, statement, **parameters):
+    """Change the data without any session noticing, as a lost raise would leave it."""
+    engine = create_engine(database_uri)
+    with engine.begin() as connection:
+        connection.execute(text(statement), parameters)
+    engine.dispose()
+
+
+@pytest.fixture
+def community_event(make_community, make_event):
+    community = make_community(name="Harbor Gateway")
+    return make_event(title="Know the signs", community=community, capacity=3)
+
+
+def test_each_public_page_is_rendered_once_per_version(app, community_event):
+    for address in public_addresses(community_event):
+        first = get(app, address)
+        assert count_queries(lambda a=address: get(app, a)) == 0, address
+        assert get(app, address) == first
+
+
+def test_a_sign_up_shows_on_the_page_at_once(app, community_event):
+    address = f"/events/{community_event.slug}/"
+    assert "3 places left" in get(app, address)
+
+    response = app.test_client().post(
+        f"/events/{community_event.slug}/register",
+        data={
+            "name": "Ana",
+            "email": "ana@example.org",
+            "sector": "",
+            "language": "en",
+            "accessibility": "",
+            "consent": "y",
+        },
+    )
+    assert response.status_code == 200
+
+    assert "2 places left" in get(app, address)
+
+
+def test_a_change_made_by_another_worker_is_seen(app, second_worker, community_event):
+    address = f"/events/{community_event.slug}/"
+    event_id = community_event.id
+    assert "Know the signs" in get(app, address)
+
+    with second_worker.app_context():
+        event = db.session.get(Event, event_id)
+        event.title = "Spotting exploitation"
+        db.session.commit()
+
+    assert "Spotting exploitation" in get(app, address)
+
+
+def test_logged_in_people_never_get_a_kept_page(app, community_event, make_user, login):
+    organiser = make_user(organises=[community_event.community])
+    address = f"/events/{community_event.slug}/"
+    assert "Log out" not in get(app, address)
+
+    client = app.test_client()
+    login(client, organiser)
+    assert "Log out" in client.get(address).get_data(as_text=True)
+    assert "Log out" not in get(app, address)
+
+
+def test_a_message_waiting_for_the_visitor_is_not_kept(app, community_event):
+    address = f"/events/{community_event.slug}/"
+    get(app, address)
+
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Your sign-up is cancelled.")]
+    assert "Your sign-up is cancelled." in client.get(address).get_data(as_text=True)
+    assert "Your sign-up is cancelled." not in get(app, address)
+
+
+def test_the_address_is_part_of_the_key(app, community_event, make_event):
+    make_event(title="Training for hotel staff", type="stakeholder-training")
+    everything = get(app, "/events/")
+    trainings = get(app, "/events/?type=stakeholder-training")
+    assert "Know the signs" in everything
+    assert "Know the signs" not in trainings
+    assert "Training for hotel staff" in trainings
+
+
+def test_a_lost_raise_lasts_a_minute_at_most(
+    app, community_event, database_uri, monkeypatch
+):
+    address = f"/events/{community_event.slug}/"
+    minute = 1_000_000
+    monkeypatch.setattr(pages, "_minute", lambda: minute)
+    assert "Know the signs" in get(app, address)
+
+    write_behind_the_sessions_back(
+        database_uri,
+        "UPDATE event SET title = :title WHERE id = :id",
+        title="Renamed in secret",
+        id=community_event.id,
+    )
+    assert "Know the signs" in get(app, address)
+
+    monkeypatch.setattr(pages, "_minute", lambda: minute + 1)
+    assert "Renamed in secret" in get(app, address)
+
+
+def test_without_a_reachable_redis_every_request_asks_the_database(
+    app_for, database_uri, community_event, caplog
+):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    unreachable = app_for(database_uri, REDIS_URL=f"redis://127.0.0.1:{closed_port}/0")
+
+    logger = "tfc_training.caching.versions"
+    with caplog.at_level(logging.WARNING, logger=logger), unreachable.app_context():
+        for _ in range(3):
+            assert count_queries(lambda: get(unreachable, "/events/")) > 0
+        db.engine.dispose()
+    warnings = [r for r in caplog.records if r.name == "tfc_training.caching.versions"]
+    assert len(warnings) <= 1
+
+
+def test_a_version_lost_by_redis_starts_again_far_from_one(app, redis_prefix):
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    key = f"{redis_prefix}:data-version"
+    client.delete(key)
+    with app.test_request_context():
+        versions.raise_version()
+    assert int(client.get(key)) > 1000
+    client.close()
+
+
+# --- Feeds --------------------------------------------------------------------
+
+
+def test_a_current_feed_is_answered_without_a_query(app, community_event):
+    client = app.test_client()
+    etag = client.get("/calendar.ics").headers["ETag"]
+
+    client.get("/calendar.ics", headers={"If-None-Match": etag})
+    queries = count_queries(
+        lambda: client.get("/calendar.ics", headers={"If-None-Match": etag})
+    )
+    assert queries == 0
+    assert (
+        client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
+    )
+
+
+def test_a_change_reaches_the_feed_from_another_worker(
+    app, second_worker, community_event
+):
+    event_id = community_event.id
+    client = app.test_client()
+    etag = client.get("/calendar.ics").headers["ETag"]
+    assert (
+        client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
+    )
+
+    with second_worker.app_context():
+        db.session.get(Event, event_id).status = "cancelled"
+        db.session.commit()
+
+    response = client.get("/calendar.ics", headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert "STATUS:CANCELLED" in response.get_data(as_text=True)
+
+
+def test_an_event_ageing_out_changes_a_kept_answer(app, make_event, now, monkeypatch):
+    ended = make_event(
+        title="Already over",
+        starts_at=now - timedelta(hours=3),
+        ends_at=now - timedelta(hours=1),
+    )
+    make_event(title="Later")
+    client = app.test_client()
+    etag = client.get("/calendar.ics").headers["ETag"]
+    assert (
+        client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
+    )
+
+    past = timedelta(days=app.config["FEED_PAST_DAYS"])
+    later = ended.ends_at + past + timedelta(minutes=1)
+    monkeypatch.setattr("tfc_training.calendar.views.utcnow", lambda: later)
+    response = client.get("/calendar.ics", headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert "Already over" not in response.get_data(as_text=True)

@@ -1,0 +1,152 @@
+"""The shared data version: one number in Redis, raised after every committed write.
+
+A worker that kept something computed at version *n* may reuse it while Redis still
+says *n*. The number is raised only after the commit, so a worker that reads it
+and then the database either sees the write or sees the number move on afterwards;
+either way it never keeps an old answer under a new number.
+
+If a process dies between its commit and the raise, or Redis is out of reach, the
+number stays behind the data. Everything kept under it therefore also expires after
+a short time (see :data:`KEEP_SECONDS`), and a worker that cannot read the number
+keeps nothing and asks the database, as it would without Redis.
+"""
+
+import logging
+import secrets
+import time
+
+import redis
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+logger = logging.getLogger(__name__)
+
+#: Seconds anything filed under a version is kept at most, however long the
+#: version stays the same: the bound on how stale a page or a feed's answer can be
+#: when the raise after a commit was lost.
+KEEP_SECONDS = 60
+
+#: Seconds to wait for Redis before answering from the database instead.
+REDIS_TIMEOUT = 0.25
+
+#: Seconds between two warnings that Redis cannot be reached, so that an outage
+#: does not write a line per request.
+_WARN_INTERVAL = 60
+
+#: ``Session.info`` key: the current transaction has written something.
+_WROTE = "tfc_data_written"
+
+#: ``app.extensions`` key of the Redis client, or ``None`` when none is configured.
+_EXTENSION = "tfc_data_version"
+
+_last_warning = 0.0
+
+
+def init_app(app) -> None:
+    """Connect to ``REDIS_URL`` (lazily; nothing is sent yet) and listen for writes."""
+    url = app.config.get("REDIS_URL")
+    client = None
+    if url:
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=REDIS_TIMEOUT,
+            socket_connect_timeout=REDIS_TIMEOUT,
+            decode_responses=True,
+        )
+    app.extensions[_EXTENSION] = client
+    _track_writes()
+
+
+def current_version() -> str | None:
+    """The data version now; ``None`` means keep nothing.
+
+    It is ``None`` without Redis, when Redis cannot be reached, and until anything
+    has been written since Redis started. Each call asks Redis again: a request
+    that wrote must not see the number from before its own write.
+    """
+    client = _client()
+    if client is None:
+        return None
+    try:
+        return client.get(_key())
+    except redis.RedisError as error:
+        _warn("read", error)
+        return None
+
+
+def _client():
+    return current_app.extensions.get(_EXTENSION)
+
+
+def _key() -> str:
+    return f"{current_app.config['REDIS_KEY_PREFIX']}:data-version"
+
+
+def raise_version() -> None:
+    """Raise the data version now, for writes that no session saw (a restore).
+
+    A number that Redis lost (a restart) starts again from a random point rather
+    than from one, so that it never repeats a number a worker filed something
+    under before the restart.
+    """
+    client = _client()
+    if client is None:
+        return
+    key = _key()
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            pipe.set(key, secrets.randbelow(2**48), nx=True)
+            pipe.incr(key)
+            pipe.execute()
+    except redis.RedisError as error:
+        _warn("raise", error)
+
+
+def _warn(action: str, error: Exception) -> None:
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning >= _WARN_INTERVAL:
+        _last_warning = now
+        logger.warning(
+            "could not %s the data version in Redis (%s); answering from the "
+            "database meanwhile",
+            action,
+            type(error).__name__,
+        )
+
+
+# --- Noticing writes --------------------------------------------------------------
+
+
+def _track_writes() -> None:
+    """Listen on the Session class, which covers every session Flask-SQLAlchemy
+    makes; safe to call more than once."""
+    if event.contains(Session, "after_commit", _after_commit):
+        return
+    event.listen(Session, "after_flush", _note_flush)
+    event.listen(Session, "do_orm_execute", _note_statement)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_transaction_end", _forget)
+
+
+def _note_flush(session, flush_context):
+    session.info[_WROTE] = True
+
+
+def _note_statement(state):
+    # Bulk INSERT, UPDATE and DELETE statements pass no rows through the flush.
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+def _after_commit(session):
+    if session.info.pop(_WROTE, False) and has_app_context():
+        raise_version()
+
+
+def _forget(session, transaction):
+    # A savepoint rolled back leaves the writes made before it, so only the end of
+    # the whole transaction forgets them.
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
