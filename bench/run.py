@@ -53,6 +53,12 @@ THREADS = 2
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
+#: Redis for the shared data version; an empty TFC_BENCH_REDIS_URL runs without.
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+#: The User-Agent of every request that carries a logged-in session.
+BENCH_AGENT = "tfc-bench"
+
 #: Ratio to the bare app each route must reach, where the project set one.
 TARGETS = {
     "events list": 0.4,
@@ -412,7 +418,27 @@ def product_env(database_uri, workdir: Path) -> dict:
         "TFC_MAIL_FOLDER": str(workdir / "mail"),
         # Every request of the benchmark comes from one address.
         "TFC_RATELIMIT_ENABLED": "false",
+        # The shared data version, as production keeps it; a prefix of this run's
+        # own keeps it apart from anything else in that Redis.
+        "TFC_REDIS_URL": os.environ.get("TFC_BENCH_REDIS_URL", DEFAULT_REDIS),
+        "TFC_REDIS_KEY_PREFIX": f"tfc-bench-{secrets.token_hex(8)}",
     }
+
+
+def forget_redis_keys(env) -> None:
+    """Remove the run's keys from Redis."""
+    if not env["TFC_REDIS_URL"]:
+        return
+    import redis
+
+    client = redis.Redis.from_url(env["TFC_REDIS_URL"], socket_connect_timeout=2)
+    try:
+        for key in client.scan_iter(match=f"{env['TFC_REDIS_KEY_PREFIX']}:*"):
+            client.delete(key)
+    except redis.RedisError as error:
+        print(f"could not remove the run's Redis keys ({error})", flush=True)
+    finally:
+        client.close()
 
 
 # --- In-process feed timing -----------------------------------------------------
@@ -593,6 +619,7 @@ def bench_backend(backend, wrk, duration, workdir: Path):
         )
     finally:
         drop()
+        forget_redis_keys(env)
 
 
 def measure_routes(
@@ -631,10 +658,56 @@ def measure_routes(
     if not etag:
         rows.append(("feed 304", "skipped: the feed sends no ETag"))
     if report_route_exists(env):
-        rows.append(("report page", "skipped: needs a logged-in account"))
+        load = report_load(server.url, env)
+        server.wait_idle()
+        measured = drive(wrk, server.url, load, duration, workdir)
+        rows.append((load.name, measured))
+        print(
+            f"  {load.name}: {measured.requests_per_second:.1f} req/s,"
+            f" {measured.errors} errors",
+            flush=True,
+        )
     else:
         rows.append(("report page", "skipped: the product has no /reports/ yet"))
     return rows
+
+
+def report_load(base_url, env) -> Load:
+    """The indicators report, as a member of staff logged in sees it.
+
+    An admin account is made for the run and logged in through the form; its
+    session cookie then serves every request. The log-in binds the session to
+    the browser, so every request says it comes from the same one.
+    """
+    email, password = "bench-admin@example.org", secrets.token_urlsafe(16)
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", "users", "create-admin", email],
+        cwd=ROOT,
+        env={**env, "TFC_ADMIN_PASSWORD": password},
+        stdin=subprocess.DEVNULL,
+        check=True,
+        capture_output=True,
+    )
+    browser = {"User-Agent": BENCH_AGENT}
+    status, headers, body = fetch(base_url + "/login", headers=browser)
+    if status != 200:
+        raise SystemExit(f"the log-in form answered {status}")
+    token = CSRF_INPUT.search(body.decode()).group(1)
+    form = f"csrf_token={quote(token)}&email={quote(email)}&password={quote(password)}"
+    status, headers, _ = fetch(
+        base_url + "/login",
+        method="POST",
+        body=form,
+        headers={
+            **browser,
+            "Cookie": headers["Set-Cookie"].split(";")[0],
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    if status != 302:
+        raise SystemExit(f"logging in answered {status}")
+    cookie = headers["Set-Cookie"].split(";")[0]
+    return Load("report page", "/reports/", headers={**browser, "Cookie": cookie})
 
 
 def print_table(rows, baseline):

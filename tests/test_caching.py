@@ -7,6 +7,7 @@ read the one version in Redis.
 
 import logging
 import socket
+import time
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,12 @@ from sqlalchemy import create_engine, text
 from tfc_training.caching import pages, versions
 from tfc_training.events.models import Event
 from tfc_training.extensions import db
+
+
+@pytest.fixture(autouse=True)
+def always_recheck(monkeypatch):
+    """Ask Redis on every request, as if each came more than a second apart."""
+    monkeypatch.setattr(versions, "RECHECK_SECONDS", 0)
 
 
 @pytest.fixture
@@ -110,6 +117,41 @@ def test_a_change_made_by_another_worker_is_seen(app, second_worker, community_e
         event.title = "Spotting exploitation"
         db.session.commit()
 
+    assert "Spotting exploitation" in get(app, address)
+
+
+def test_another_workers_change_shows_within_the_recheck_time(
+    app, second_worker, community_event, monkeypatch
+):
+    # The clock goes on from the real one: the fixtures' writes were seen by it.
+    clock = [time.monotonic() + 10]
+    monkeypatch.setattr(versions, "_clock", lambda: clock[0])
+    monkeypatch.setattr(versions, "RECHECK_SECONDS", 1.0)
+    address = f"/events/{community_event.slug}/"
+    event_id = community_event.id
+    assert "Know the signs" in get(app, address)
+
+    with second_worker.app_context():
+        db.session.get(Event, event_id).title = "Spotting exploitation"
+        db.session.commit()
+
+    clock[0] += 0.5
+    assert count_queries(lambda: get(app, address)) == 0
+    assert "Know the signs" in get(app, address)
+    clock[0] += 0.6
+    assert "Spotting exploitation" in get(app, address)
+
+
+def test_a_workers_own_change_shows_at_once(app, community_event, monkeypatch):
+    stopped = time.monotonic() + 10
+    monkeypatch.setattr(versions, "_clock", lambda: stopped)
+    monkeypatch.setattr(versions, "RECHECK_SECONDS", 1.0)
+    address = f"/events/{community_event.slug}/"
+    event_id = community_event.id
+    assert "Know the signs" in get(app, address)
+
+    db.session.get(Event, event_id).title = "Spotting exploitation"
+    db.session.commit()
     assert "Spotting exploitation" in get(app, address)
 
 

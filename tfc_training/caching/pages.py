@@ -79,7 +79,9 @@ def _page_key() -> tuple | None:
     version = current_version()
     if version is None:
         return None
-    return (version, _minute(), str(get_locale()), request.url)
+    # The scheme and host are part of the page: feed links on it are absolute.
+    address = (request.scheme, request.host, request.root_path, request.full_path)
+    return (version, _minute(), str(get_locale()), address)
 
 
 def _minute() -> int:

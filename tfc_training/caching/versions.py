@@ -3,7 +3,9 @@
 A worker that kept something computed at version *n* may reuse it while Redis still
 says *n*. The number is raised only after the commit, so a worker that reads it
 and then the database either sees the write or sees the number move on afterwards;
-either way it never keeps an old answer under a new number.
+either way it never keeps an old answer under a new number. A worker reads the
+number at most once every :data:`RECHECK_SECONDS` and learns of its own writes at
+once, so another worker's write shows in its pages within that time.
 
 If a process dies between its commit and the raise, or Redis is out of reach, the
 number stays behind the data. Everything kept under it therefore also expires after
@@ -27,6 +29,11 @@ logger = logging.getLogger(__name__)
 #: when the raise after a commit was lost.
 KEEP_SECONDS = 60
 
+#: Seconds a worker goes on using the version it last read before asking Redis
+#: again: a write made by another worker or a command shows within this time, and
+#: most requests cost no round trip to Redis.
+RECHECK_SECONDS = 1.0
+
 #: Seconds to wait for Redis before answering from the database instead.
 REDIS_TIMEOUT = 0.25
 
@@ -42,11 +49,14 @@ _EXTENSION = "tfc_data_version"
 
 _last_warning = 0.0
 
+#: The clock of :data:`RECHECK_SECONDS`; tests replace it.
+_clock = time.monotonic
+
 
 def init_app(app) -> None:
     """Connect to ``REDIS_URL`` (lazily; nothing is sent yet) and listen for writes."""
     url = app.config.get("REDIS_URL")
-    client = None
+    state = None
     if url:
         client = redis.Redis.from_url(
             url,
@@ -54,33 +64,43 @@ def init_app(app) -> None:
             socket_connect_timeout=REDIS_TIMEOUT,
             decode_responses=True,
         )
-    app.extensions[_EXTENSION] = client
+        state = _SharedVersion(client, f"{app.config['REDIS_KEY_PREFIX']}:data-version")
+    app.extensions[_EXTENSION] = state
     _track_writes()
+
+
+class _SharedVersion:
+    """The Redis key of the version, and the value this worker last saw in it."""
+
+    def __init__(self, client, key):
+        self.client = client
+        self.key = key
+        #: ``(value, when it was read)``, replaced whole so that threads never see
+        #: one half of it new and the other old.
+        self.seen: tuple[str | None, float] = (None, -RECHECK_SECONDS)
 
 
 def current_version() -> str | None:
     """The data version now; ``None`` means keep nothing.
 
     It is ``None`` without Redis, when Redis cannot be reached, and until anything
-    has been written since Redis started. Each call asks Redis again: a request
-    that wrote must not see the number from before its own write.
+    has been written since Redis started. A worker asks Redis at most every
+    :data:`RECHECK_SECONDS`, and learns its own writes at once.
     """
-    client = _client()
-    if client is None:
+    state = current_app.extensions.get(_EXTENSION)
+    if state is None:
         return None
+    value, read_at = state.seen
+    now = _clock()
+    if now - read_at < RECHECK_SECONDS:
+        return value
     try:
-        return client.get(_key())
+        value = state.client.get(state.key)
     except redis.RedisError as error:
         _warn("read", error)
-        return None
-
-
-def _client():
-    return current_app.extensions.get(_EXTENSION)
-
-
-def _key() -> str:
-    return f"{current_app.config['REDIS_KEY_PREFIX']}:data-version"
+        value = None
+    state.seen = (value, now)
+    return value
 
 
 def raise_version() -> None:
@@ -90,17 +110,21 @@ def raise_version() -> None:
     than from one, so that it never repeats a number a worker filed something
     under before the restart.
     """
-    client = _client()
-    if client is None:
+    state = current_app.extensions.get(_EXTENSION)
+    if state is None:
         return
-    key = _key()
     try:
-        with client.pipeline(transaction=False) as pipe:
-            pipe.set(key, secrets.randbelow(2**48), nx=True)
-            pipe.incr(key)
-            pipe.execute()
+        with state.client.pipeline(transaction=False) as pipe:
+            pipe.set(state.key, secrets.randbelow(2**48), nx=True)
+            pipe.incr(state.key)
+            _, value = pipe.execute()
     except redis.RedisError as error:
         _warn("raise", error)
+        # Until Redis answers again, this worker keeps nothing rather than trust
+        # a number that its own write did not move.
+        state.seen = (None, _clock())
+        return
+    state.seen = (str(value), _clock())
 
 
 def _warn(action: str, error: Exception) -> None:
