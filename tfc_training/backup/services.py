@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import URL, make_url
 
+from ..caching.versions import raise_version
 from ..extensions import db
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,9 @@ def restore(source: Path, *, force: bool = False) -> Restored:
     else:
         _pg_restore(url, source)
     db.engine.dispose()
+    # The restore wrote behind every session's back: workers must drop the pages
+    # and feed answers they keep from the data it replaced.
+    raise_version()
 
     revision = _revision()
     logger.info("backup restored at revision %s", revision)
