@@ -254,9 +254,21 @@ def _event_component(
     return component
 
 
-def _utc_value(moment: datetime) -> icalendar.vDDDTypes:
-    """An instant as a UTC DATE-TIME, as DTSTAMP and LAST-MODIFIED must be."""
-    return icalendar.vDDDTypes(moment.astimezone(UTC))
+def _utc_value(moment: datetime) -> icalendar.vDatetime:
+    """An instant as a DATE-TIME in UTC, as DTSTAMP and LAST-MODIFIED must be.
+
+    A vDatetime rather than icalendar's usual vDDDTypes, which makes a new
+    vDatetime each time it is written: the same text, converted once.
+    """
+    return icalendar.vDatetime(moment.astimezone(UTC))
+
+
+def _local_value(wall_time: datetime, tzid: str) -> icalendar.vDatetime:
+    """A wall time without a zone as a DATE-TIME in the zone named ``tzid``."""
+    value = icalendar.vDatetime(wall_time)
+    # Set after the value is made, which drops a TZID for a time with no zone.
+    value.params["TZID"] = tzid
+    return value
 
 
 def _timezone(tzid: str, years: set[int]) -> icalendar.Timezone:
@@ -422,9 +434,7 @@ def _add_moment(component, name, moment, event, years_by_zone, *, in_utc: bool):
         return
 
     local = moment.astimezone(event.zone)
-    value = icalendar.vDDDTypes(local.replace(tzinfo=None))
-    value.params["TZID"] = event.timezone
-    component[name] = value
+    component[name] = _local_value(local.replace(tzinfo=None), event.timezone)
     years_by_zone.setdefault(event.timezone, set()).add(local.year)
 
 
