@@ -33,6 +33,9 @@ UTC_ZONES = frozenset({"UTC", "Etc/UTC"})
 
 _STATUSES = {"published": "CONFIRMED", "cancelled": "CANCELLED"}
 
+#: The last line of every calendar, after which nothing may follow.
+_CALENDAR_END = b"END:VCALENDAR\r\n"
+
 
 def build_calendar(
     events: Iterable[Event],
@@ -91,34 +94,43 @@ def build_calendar(
 
     years_by_zone: dict[str, set[int]] = {}
     phrases = _Phrases()
-    components = []
+    # Each event is written out as soon as it is made rather than all at the end.
+    # Holding thousands of components until then made the garbage collector go
+    # over every one of them again and again as they piled up, which took about
+    # a third of the time of a full feed. The bytes are the same: a calendar is
+    # written one component after the other.
+    written: list[bytes] = []
     series_written = set()
     for event in events:
         if series and event.series is not None:
             if event.series_id not in series_written:
                 series_written.add(event.series_id)
-                components.extend(
-                    _series_components(event.series, years_by_zone, page_url, phrases)
+                written.extend(
+                    component.to_ical()
+                    for component in _series_components(
+                        event.series, years_by_zone, page_url, phrases
+                    )
                 )
             continue
-        components.append(
-            _event_component(
-                event,
-                years_by_zone,
-                withdrawn.get(event.id),
-                tentative=tentative,
-                people=people,
-                page=page_url(event),
-                stamp=stamp,
-                phrases=phrases,
-            )
+        component = _event_component(
+            event,
+            years_by_zone,
+            withdrawn.get(event.id),
+            tentative=tentative,
+            people=people,
+            page=page_url(event),
+            stamp=stamp,
+            phrases=phrases,
         )
+        written.append(component.to_ical())
 
+    # The zones the events use come first, then the events, before the last line.
     for tzid in sorted(years_by_zone):
         calendar.add_component(_timezone(tzid, years_by_zone[tzid]))
-    for component in components:
-        calendar.add_component(component)
-    return calendar.to_ical()
+    head = calendar.to_ical()
+    if not head.endswith(_CALENDAR_END):
+        raise RuntimeError("icalendar did not end the calendar with its END line")
+    return b"".join([head[: -len(_CALENDAR_END)], *written, _CALENDAR_END])
 
 
 def event_uid(event: Event) -> str:
