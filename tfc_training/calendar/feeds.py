@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from icalendar.timezone import tzp
 
 from ..events.models import Event, EventSeries
 from ..events.queries import EventFilter
@@ -270,9 +271,11 @@ def _utc_value(moment: datetime) -> icalendar.vDatetime:
     """An instant as a DATE-TIME in UTC, as DTSTAMP and LAST-MODIFIED must be.
 
     A vDatetime rather than icalendar's usual vDDDTypes, which makes a new
-    vDatetime each time it is written: the same text, converted once.
+    vDatetime each time it is written: the same text, converted once. The time
+    is put in UTC as Component.add does for these properties, a time without a
+    zone being taken as UTC already.
     """
-    return icalendar.vDatetime(moment.astimezone(UTC))
+    return icalendar.vDatetime(tzp.localize_utc(moment))
 
 
 def _local_value(wall_time: datetime, tzid: str) -> icalendar.vDatetime:
@@ -442,7 +445,7 @@ def _add_moment(component, name, moment, event, years_by_zone, *, in_utc: bool):
     hour has both ends written in UTC, which every reader takes the same way.
     """
     if in_utc:
-        component[name] = _utc_value(moment)
+        component[name] = icalendar.vDatetime(moment.astimezone(UTC))
         return
 
     local = moment.astimezone(event.zone)
