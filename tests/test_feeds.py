@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 import icalendar
 import pytest
 from flask import render_template_string, url_for
-from sql_support import count_queries
+from sql_support import count_queries, counting_queries
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
@@ -634,6 +634,24 @@ def test_feed_costs_the_same_queries_for_10_and_200_events(
 
     assert with_10 == with_200
     assert with_200 <= 6
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/calendar.ics",
+        "/communities/koreatown/calendar.ics",
+        "/events/awareness-night.ics",
+    ],
+)
+def test_feed_does_not_load_languages(client, catalogue, path):
+    """A calendar shows no event's languages, so a feed leaves them unread."""
+    db.session.remove()
+    with counting_queries() as statements:
+        assert client.get(path).status_code == 200
+
+    assert statements
+    assert not [s for s in statements if "event_language" in s]
 
 
 @pytest.mark.parametrize("path", FEED_PATHS)

@@ -35,7 +35,7 @@ from sqlalchemy import Select, or_, select
 
 from ..accounts.models import Membership, User
 from ..events.models import Event
-from ..events.queries import published_events, with_details
+from ..events.queries import published_events, with_calendar_details
 from ..extensions import db
 from ..registration.models import ACTIVE_STATUSES, ManageToken, Registration
 from ..registration.tokens import hash_token
@@ -79,7 +79,7 @@ def account_feed_events(user: User, *, now: datetime) -> list[Event]:
     statement = account_feed_scope(user).where(
         Event.ends_at >= now - timedelta(days=past_days)
     )
-    return list(db.session.scalars(with_details(statement)))
+    return list(db.session.scalars(with_calendar_details(statement)))
 
 
 def account_feed_scope(user: User) -> Select:

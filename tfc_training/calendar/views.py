@@ -16,7 +16,7 @@ from ..events.queries import (
     UnknownFilter,
     parse_filter,
     published_events,
-    with_details,
+    with_calendar_details,
     with_series,
 )
 from ..extensions import db
@@ -100,7 +100,9 @@ def event_feed(slug):
     if _client_holds(version):
         return _not_modified(version)
 
-    event = db.session.scalar(with_details(select(Event).where(Event.id == found)))
+    event = db.session.scalar(
+        with_calendar_details(select(Event).where(Event.id == found))
+    )
     return _calendar_response(version, build_calendar([event], event.title))
 
 
@@ -176,7 +178,7 @@ def _filtered_feed(event_filter: EventFilter, name: str) -> Response:
         return _not_modified(version)
 
     statement = published_events(event_filter, ending_after=now - past)
-    events = list(db.session.scalars(with_series(with_details(statement))))
+    events = list(db.session.scalars(with_series(with_calendar_details(statement))))
     return _calendar_response(version, build_calendar(events, name, series=True))
 
 

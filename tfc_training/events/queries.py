@@ -108,6 +108,15 @@ def with_details(statement: Select) -> Select:
     return statement.options(selectinload(Event.sectors), selectinload(Event.languages))
 
 
+def with_calendar_details(statement: Select) -> Select:
+    """Load what a calendar writes of each event: its community and its sectors.
+
+    Calendars do not show an event's languages; loading them for every event of
+    a full feed cost about as much as loading its sectors.
+    """
+    return statement.options(selectinload(Event.sectors))
+
+
 def with_series(statement: Select) -> Select:
     """Also load each event's series with all its dates, as feeds write them whole."""
     return statement.options(
