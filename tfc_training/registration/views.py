@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import utcnow
+from ..database import done_writing, utcnow
 from ..events.formatting import format_moment
 from ..events.models import Event
 from ..extensions import db
@@ -75,6 +75,7 @@ def register(slug):
         db.session.rollback()
         return _closed(event, closed.reason, status=409)
 
+    done_writing()
     deliver_queued()
 
     # The link goes only to the address, never onto this page: whoever typed the
