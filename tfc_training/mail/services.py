@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from babel.dates import format_timedelta
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, select
@@ -43,6 +43,7 @@ from .composing import already_queued, queue_message, take_queued_ids, writing_f
 from .delivery import DeliveryReport, deliver
 from .links import site_url_for
 from .models import OutboxMessage
+from .sender import sender_for
 
 logger = logging.getLogger(__name__)
 
@@ -361,12 +362,22 @@ def send_password_reset(
 def deliver_queued() -> DeliveryReport:
     """Send the messages queued in this request or command; call it after the commit.
 
+    During a request, with ``MAIL_SEND_IN_BACKGROUND``, the messages are handed to
+    the process's sender thread (see :mod:`.sender`) and the report counts them as
+    ``handed``; a command, or a request without that setting, sends them here and
+    now.
+
     It never raises: whatever goes wrong, the messages stay in the outbox for
     ``mail flush``, and the person sees the answer to what they did.
     """
     ids = take_queued_ids()
     if not ids:
         return DeliveryReport()
+
+    if has_request_context() and current_app.config.get("MAIL_SEND_IN_BACKGROUND"):
+        sender = sender_for(current_app)
+        if sender is not None and sender.hand(ids):
+            return DeliveryReport(handed=len(ids))
 
     try:
         return deliver(ids)
