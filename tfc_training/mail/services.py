@@ -39,6 +39,7 @@ from ..indicators.survey import FOLLOW_UP_WINDOW, SURVEY_EVENT_TYPES, personal_t
 from ..registration.models import ACTIVE_STATUSES, Registration
 from ..registration.queries import waiting_position
 from ..registration.tokens import issue_manage_token
+from .calendars import event_calendar
 from .composing import already_queued, queue_message, take_queued_ids, writing_for
 from .delivery import DeliveryReport, deliver
 from .links import site_url_for
@@ -485,13 +486,18 @@ def _calendar_for(registration: Registration, method: str, *, withdrawn: bool) -
     left = None
     if withdrawn:
         left = {event.id: registration.cancelled_at or registration.updated_at}
+    tentative = registration.status == "waitlisted"
+    if not people and not left:
+        return event_calendar(
+            event, method, tentative=tentative, page_url=_event_url, stamp=utcnow()
+        )
 
     return build_calendar(
         [event],
         event.title,
         method=method,
         withdrawn=left,
-        tentative=registration.status == "waitlisted",
+        tentative=tentative,
         page_url=_event_url,
         stamp=utcnow(),
         **people,
