@@ -98,6 +98,11 @@ class BackgroundSender:
             atexit.register(self.stop, EXIT_WAIT)
 
     def _run(self, handed: queue.Queue) -> None:
+        """Deliver what was handed, a round at a time, until told to stop (``None``).
+
+        A round takes everything waiting when it starts, so that the messages of
+        requests answered meanwhile go out together.
+        """
         while True:
             first = handed.get()
             taken = 1
@@ -125,6 +130,7 @@ class BackgroundSender:
                 return
 
     def _deliver(self, ids: list[int]) -> None:
+        """Deliver one round; whatever goes wrong stays in the outbox."""
         try:
             with self.app.app_context():
                 report = deliver(ids)
