@@ -160,15 +160,30 @@ def _sign_up_and_commit(event_id, applicant, *, now) -> SignUpResult:
     """
     try:
         result = sign_up(event_id, applicant, now=now, notify=True)
-        db.session.commit()
+        _commit_keeping_loaded()
         return result
     except IntegrityError:
         db.session.rollback()
         logger.warning("sign-up for event %s hit the unique index; retrying", event_id)
 
     result = sign_up(event_id, applicant, now=now, notify=True)
-    db.session.commit()
+    _commit_keeping_loaded()
     return result
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds.
+
+    The event and the registration were read and written under the event's lock, so
+    they are what was committed; the answer page shows them without reading them
+    again.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _decoy_answer(event: Event) -> str:
