@@ -179,11 +179,12 @@ def _commit_keeping_loaded() -> None:
     again.
     """
     session = db.session()
+    expiring = session.expire_on_commit
     session.expire_on_commit = False
     try:
         session.commit()
     finally:
-        session.expire_on_commit = True
+        session.expire_on_commit = expiring
 
 
 def _decoy_answer(event: Event) -> str:
