@@ -3,10 +3,12 @@ on loopback: nothing is lost on the way, and the outbox keeps what the thread co
 not send for ``mail flush``."""
 
 import logging
+import re
 import threading
 
 import pytest
 from mail_support import written_mail
+from sql_support import counting_queries
 from sqlalchemy import select
 
 from tfc_training.database import utcnow
@@ -248,3 +250,27 @@ def test_without_a_server_the_sender_writes_files(
 
     (written,) = written_mail(mail_folder)
     assert written.recipients == ["person1@example.org"]
+
+
+def test_the_answer_reads_nothing_again_that_the_sign_up_wrote(
+    client, make_event, smtp_server, sender, monkeypatch
+):
+    gate = Gate(monkeypatch)
+    event = make_event()
+
+    with counting_queries() as statements:
+        post_sign_up(client, event, 1)
+    gate.open.set()
+    sender.join()
+
+    last_write = max(
+        number
+        for number, statement in enumerate(statements)
+        if statement.lstrip().upper().startswith("INSERT")
+    )
+    read_again = [
+        statement
+        for statement in statements[last_write + 1 :]
+        if re.search(r"\bFROM (event|registration)\b", statement)
+    ]
+    assert read_again == []
