@@ -37,6 +37,9 @@ def _test_config(database_uri, **extra):
         "SQLALCHEMY_DATABASE_URI": database_uri,
         "SITE_HOST": "tfc.test",
         "WTF_CSRF_ENABLED": False,
+        # Tests read the mail a request sent as soon as it is answered; those of the
+        # background sender turn it on.
+        "MAIL_SEND_IN_BACKGROUND": False,
         **extra,
     }
 

@@ -1,9 +1,11 @@
 """The write transaction that sign-up, cancellation and imports are built on."""
 
+import sqlite3
+
 import pytest
 
 from tfc_training.communities.models import Community
-from tfc_training.database import begin_write
+from tfc_training.database import begin_write, done_writing
 from tfc_training.extensions import db
 
 
@@ -68,3 +70,24 @@ def test_a_request_that_may_write_holds_the_lock_from_its_start(app):
         db.session.commit()
 
     assert db.session.query(Community).filter_by(slug="in-post").count() == 1
+
+
+def test_a_request_done_writing_reads_without_the_lock(app):
+    sqlite_only()
+    other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+    with app.test_request_context("/", method="POST"):
+        db.session.add(Community(slug="written", name="Written", area="A"))
+        db.session.commit()
+        done_writing()
+
+        # Reading for the answer leaves the write lock to other requests ...
+        assert db.session.query(Community).count() == 1
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+
+        # ... and a later change still takes it, in turn.
+        begin_write()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        db.session.rollback()
+    other.close()

@@ -168,6 +168,7 @@ def _register_features(app):
     from .learning import cli as learning_cli
     from .learning import views as learning_views
     from .mail import cli as mail_cli
+    from .mail import sender as mail_sender
     from .organise import views as organise_views
     from .registration import views as registration_views
     from .reports import views as report_views
@@ -188,6 +189,7 @@ def _register_features(app):
     app.cli.add_command(account_cli.users_cli)
     app.cli.add_command(demo_cli.demo_cli)
     app.cli.add_command(mail_cli.mail_cli)
+    mail_sender.init_app(app)
     app.cli.add_command(learning_cli.curriculum_cli)
     app.cli.add_command(backup_cli.backup_command)
     app.cli.add_command(backup_cli.restore_command)

@@ -83,6 +83,12 @@ MAIL_FOLDER = None
 #: Failed attempts after which ``flask mail flush`` stops retrying a message.
 MAIL_MAX_ATTEMPTS = 10
 
+#: Send the messages a request queued from a thread of the worker once the request
+#: has committed them, so that nobody waits for the mail server to be answered.
+#: They are in the outbox first, so whatever that thread does not send (an error,
+#: a worker killed) ``flask mail flush`` sends. False sends them in the request.
+MAIL_SEND_IN_BACKGROUND = True
+
 #: Cookies are out of reach of scripts, and Lax keeps them off requests that other
 #: sites start, apart from following a plain link (from an e-mail, say).
 SESSION_COOKIE_HTTPONLY = True

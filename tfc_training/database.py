@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -75,11 +75,29 @@ def request_may_write() -> bool:
     instead of waiting its turn; readers are unaffected, since WAL lets them read
     alongside the writer.
     """
-    return has_request_context() and request.method not in SAFE_METHODS
+    return (
+        has_request_context()
+        and request.method not in SAFE_METHODS
+        and not g.get(_DONE_WRITING, False)
+    )
+
+
+def done_writing() -> None:
+    """Say that the current request has committed its change and now only reads.
+
+    On SQLite its later transactions (such as the one that reads what the answer
+    page shows) then begin as readers, alongside the writer, instead of queuing for
+    the write lock that other requests are waiting for. A later write still works:
+    :func:`begin_write` takes the lock as it does outside a request.
+    """
+    g.setdefault(_DONE_WRITING, True)
 
 
 #: Methods that never change data; their transactions only read.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: The ``flask.g`` key set by :func:`done_writing`.
+_DONE_WRITING = "tfc_done_writing"
 
 #: ``Session.info`` keys: a write transaction is open; changes have been flushed.
 _WRITING = "tfc_writing"

@@ -78,17 +78,20 @@ MESSAGE_ERRORS = (
 
 @dataclass
 class DeliveryReport:
-    """How a delivery went: messages sent, failed, and left alone after too many
-    failures (only ``mail flush`` counts those)."""
+    """How a delivery went: messages sent, failed, left alone after too many
+    failures (only ``mail flush`` counts those), and handed to the background
+    sender to be sent after the answer."""
 
     sent: int = 0
     failed: int = 0
     held: int = 0
+    handed: int = 0
 
     def add(self, other: "DeliveryReport") -> None:
         self.sent += other.sent
         self.failed += other.failed
         self.held += other.held
+        self.handed += other.handed
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from babel.dates import format_timedelta
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, select
@@ -39,10 +39,12 @@ from ..indicators.survey import FOLLOW_UP_WINDOW, SURVEY_EVENT_TYPES, personal_t
 from ..registration.models import ACTIVE_STATUSES, Registration
 from ..registration.queries import waiting_position
 from ..registration.tokens import issue_manage_token
+from .calendars import event_calendar
 from .composing import already_queued, queue_message, take_queued_ids, writing_for
 from .delivery import DeliveryReport, deliver
 from .links import site_url_for
 from .models import OutboxMessage
+from .sender import sender_for
 
 logger = logging.getLogger(__name__)
 
@@ -361,12 +363,22 @@ def send_password_reset(
 def deliver_queued() -> DeliveryReport:
     """Send the messages queued in this request or command; call it after the commit.
 
+    During a request, with ``MAIL_SEND_IN_BACKGROUND``, the messages are handed to
+    the process's sender thread (see :mod:`.sender`) and the report counts them as
+    ``handed``; a command, or a request without that setting, sends them here and
+    now.
+
     It never raises: whatever goes wrong, the messages stay in the outbox for
     ``mail flush``, and the person sees the answer to what they did.
     """
     ids = take_queued_ids()
     if not ids:
         return DeliveryReport()
+
+    if has_request_context() and current_app.config.get("MAIL_SEND_IN_BACKGROUND"):
+        sender = sender_for(current_app)
+        if sender is not None and sender.hand(ids):
+            return DeliveryReport(handed=len(ids))
 
     try:
         return deliver(ids)
@@ -474,13 +486,18 @@ def _calendar_for(registration: Registration, method: str, *, withdrawn: bool) -
     left = None
     if withdrawn:
         left = {event.id: registration.cancelled_at or registration.updated_at}
+    tentative = registration.status == "waitlisted"
+    if not people and not left:
+        return event_calendar(
+            event, method, tentative=tentative, page_url=_event_url, stamp=utcnow()
+        )
 
     return build_calendar(
         [event],
         event.title,
         method=method,
         withdrawn=left,
-        tentative=registration.status == "waitlisted",
+        tentative=tentative,
         page_url=_event_url,
         stamp=utcnow(),
         **people,

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import utcnow
+from ..database import done_writing, utcnow
 from ..events.formatting import format_moment
 from ..events.models import Event
 from ..extensions import db
@@ -75,6 +75,7 @@ def register(slug):
         db.session.rollback()
         return _closed(event, closed.reason, status=409)
 
+    done_writing()
     deliver_queued()
 
     # The link goes only to the address, never onto this page: whoever typed the
@@ -159,15 +160,31 @@ def _sign_up_and_commit(event_id, applicant, *, now) -> SignUpResult:
     """
     try:
         result = sign_up(event_id, applicant, now=now, notify=True)
-        db.session.commit()
+        _commit_keeping_loaded()
         return result
     except IntegrityError:
         db.session.rollback()
         logger.warning("sign-up for event %s hit the unique index; retrying", event_id)
 
     result = sign_up(event_id, applicant, now=now, notify=True)
-    db.session.commit()
+    _commit_keeping_loaded()
     return result
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds.
+
+    The event and the registration were read and written under the event's lock, so
+    they are what was committed; the answer page shows them without reading them
+    again.
+    """
+    session = db.session()
+    expiring = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
 
 
 def _decoy_answer(event: Event) -> str:
