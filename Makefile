@@ -26,7 +26,9 @@ run: install
 	FLASK_DEBUG=1 $(BIN)/flask --app wsgi demo load
 	FLASK_DEBUG=1 $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-# Run the test suite; set TFC_TEST_POSTGRES_URL to include PostgreSQL.
+# Run the test suite, one process per core; set TFC_TEST_POSTGRES_URL to include
+# PostgreSQL. PYTEST_ARGS replaces the default, e.g. PYTEST_ARGS=tests/test_feeds.py.
+PYTEST_ARGS ?= --numprocesses auto
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
+from filelock import FileLock
 from ical.calendar_stream import IcsCalendarStream
 
 from tfc_training.events.models import Event
@@ -469,23 +470,30 @@ def install_icaljs() -> ICalJS:
     lockfile = ICALJS_FOLDER / "package-lock.json"
     digest = hashlib.sha256(lockfile.read_bytes()).hexdigest()
     stamp = ICALJS_FOLDER / "node_modules" / ".tfc-lockfile-sha256"
-    if not stamp.exists() or stamp.read_text() != digest:
-        completed = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=ICALJS_FOLDER,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            env={**os.environ, "npm_config_update_notifier": "false"},
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(
-                "npm ci failed in "
-                f"{ICALJS_FOLDER}:\n{completed.stdout.decode(errors='replace')}"
-                f"{completed.stderr.decode(errors='replace')}"
-            )
-        stamp.write_text(digest)
+    # Test processes running side by side would otherwise install into the same
+    # folder at once; the second waits and then finds the first one's stamp.
+    with FileLock(ICALJS_FOLDER / ".install.lock"):
+        if not stamp.exists() or stamp.read_text() != digest:
+            _npm_ci(npm, digest, stamp)
     return ICalJS(node)
+
+
+def _npm_ci(npm: str, digest: str, stamp: Path) -> None:
+    completed = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+        cwd=ICALJS_FOLDER,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env={**os.environ, "npm_config_update_notifier": "false"},
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            "npm ci failed in "
+            f"{ICALJS_FOLDER}:\n{completed.stdout.decode(errors='replace')}"
+            f"{completed.stderr.decode(errors='replace')}"
+        )
+    stamp.write_text(digest)
 
 
 # --- Structural checks -------------------------------------------------------
