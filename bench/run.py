@@ -708,7 +708,7 @@ def report_load(base_url, env) -> Load:
             "Content-Type": "application/x-www-form-urlencoded",
         },
     )
-    if status != 302:
+    if status not in (302, 303):
         raise SystemExit(f"logging in answered {status}")
     cookie = headers["Set-Cookie"].split(";")[0]
     return Load("report page", "/reports/", headers={**browser, "Cookie": cookie})

@@ -131,7 +131,12 @@ def _select_locale():
     # Command-line work has no request and so no browser preference: use the default.
     if not has_request_context():
         return None
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
+    languages = current_app.config["LANGUAGES"]
+    # With one language there is nothing to choose, and every request would parse
+    # its Accept-Language header only to learn that.
+    if len(languages) == 1:
+        return languages[0]
+    return request.accept_languages.best_match(languages) or "en"
 
 
 def _init_extensions(app):

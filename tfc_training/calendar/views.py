@@ -187,7 +187,11 @@ def _request_key(*values) -> tuple:
     host, prefix and query), the interface language and the site's settings."""
     config = current_app.config
     return (
-        request.url,
+        # The parts of the full address, cheaper to read than ``request.url``.
+        request.scheme,
+        request.host,
+        request.root_path,
+        request.full_path,
         str(get_locale()),
         config["SITE_NAME"],
         config["SITE_HOST"],
