@@ -18,10 +18,12 @@ from organise_support import (
     new_event_data,
     outbox,
 )
+from series_support import LA, make_series
 from sql_support import counting_queries
 from sqlalchemy import select
 
 from tfc_training.events.models import Event
+from tfc_training.events.recurrence import Rule
 from tfc_training.extensions import db
 from tfc_training.mail.models import OutboxMessage
 from tfc_training.registration.models import ManageToken, Registration
@@ -86,6 +88,28 @@ def test_dashboard_lists_the_events_of_ones_communities_with_counts(
     assert "Last month" in past
     assert "Boyle Heights awareness" not in html
     assert 'href="/organise/events/new"' in html
+
+
+def test_a_series_takes_one_line_of_the_dashboard_with_its_other_dates_folded(
+    organiser, site, now
+):
+    weekly = Rule("weekly", weekdays=("TU",), count=6)
+    first = (now + timedelta(days=10)).astimezone(LA).replace(tzinfo=None)
+    start = first.replace(hour=18, minute=0, second=0, microsecond=0)
+    series = make_series(
+        site.home, site.organiser, now, weekly, start, start + timedelta(hours=2)
+    )
+    dates = series.occurrences
+    add_registration(dates[2], status="confirmed")
+
+    html = organiser.get("/organise/").get_data(as_text=True)
+
+    coming = re.split(r"<h2>Drafts</h2>", html)[0]
+    assert coming.count(">TFC meeting</a>") == 1
+    assert "5 more dates of this series" in coming
+    for other in dates[1:]:
+        assert f'href="/organise/events/{other.slug}/registrants"' in coming
+    assert "1 confirmed" in coming
 
 
 def test_admin_dashboard_lists_every_community(client, site):

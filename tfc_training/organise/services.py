@@ -11,7 +11,7 @@ place.
 import logging
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from flask_babel import gettext as _
@@ -98,20 +98,35 @@ PAST_EVENTS_SHOWN = 50
 
 
 @dataclass
+class DashboardRow:
+    """One line of the dashboard: an event, and the other dates of its series that
+    fall in the same section, which a weekly series would otherwise spread over
+    dozens of lines."""
+
+    event: Event
+    more: list[Event] = field(default_factory=list)
+
+
+@dataclass
 class DashboardSections:
     """The events one person manages, as the dashboard groups them."""
 
-    upcoming: list[Event]
-    drafts: list[Event]
-    past: list[Event]
+    upcoming: list[DashboardRow]
+    drafts: list[DashboardRow]
+    past: list[DashboardRow]
 
     @property
     def all_events(self) -> list[Event]:
-        return self.upcoming + self.drafts + self.past
+        return [
+            event
+            for row in self.upcoming + self.drafts + self.past
+            for event in (row.event, *row.more)
+        ]
 
 
 def dashboard_sections(user, *, now: datetime) -> DashboardSections:
-    """Coming events soonest first, drafts, then the latest past events."""
+    """Coming events soonest first, drafts, then the latest past events; each series
+    on one line per section, under its first date listed there."""
     events = db.session.scalars(
         managed_events(user).order_by(Event.starts_at, Event.id)
     )
@@ -124,7 +139,26 @@ def dashboard_sections(user, *, now: datetime) -> DashboardSections:
         else:
             past.append(event)
     past.reverse()
-    return DashboardSections(upcoming, drafts, past[:PAST_EVENTS_SHOWN])
+    return DashboardSections(
+        _series_together(upcoming),
+        _series_together(drafts),
+        _series_together(past)[:PAST_EVENTS_SHOWN],
+    )
+
+
+def _series_together(events: list[Event]) -> list[DashboardRow]:
+    rows: list[DashboardRow] = []
+    row_of_series: dict[int, DashboardRow] = {}
+    for event in events:
+        row = row_of_series.get(event.series_id) if event.series_id else None
+        if row is not None:
+            row.more.append(event)
+            continue
+        row = DashboardRow(event)
+        rows.append(row)
+        if event.series_id:
+            row_of_series[event.series_id] = row
+    return rows
 
 
 def counts_by_event(event_ids: Iterable[int]) -> dict[int, EventCounts]:
