@@ -235,6 +235,23 @@ def test_a_version_lost_by_redis_starts_again_far_from_one(app, redis_prefix):
     client.close()
 
 
+def test_a_redis_that_lost_the_version_starts_a_new_one(
+    app, community_event, redis_prefix
+):
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    key = f"{redis_prefix}:data-version"
+    address = f"/events/{community_event.slug}/"
+    get(app, address)
+    client.delete(key)
+
+    get(app, address)
+    assert count_queries(lambda: get(app, address)) == 0
+    assert int(client.get(key)) > 1000
+    client.close()
+
+
 # --- Feeds --------------------------------------------------------------------
 
 

@@ -83,9 +83,8 @@ class _SharedVersion:
 def current_version() -> str | None:
     """The data version now; ``None`` means keep nothing.
 
-    It is ``None`` without Redis, when Redis cannot be reached, and until anything
-    has been written since Redis started. A worker asks Redis at most every
-    :data:`RECHECK_SECONDS`, and learns its own writes at once.
+    It is ``None`` without Redis and when Redis cannot be reached. A worker asks
+    Redis at most every :data:`RECHECK_SECONDS`, and learns its own writes at once.
     """
     state = current_app.extensions.get(_EXTENSION)
     if state is None:
@@ -96,11 +95,25 @@ def current_version() -> str | None:
         return value
     try:
         value = state.client.get(state.key)
+        if value is None:
+            value = _start_version(state)
     except redis.RedisError as error:
         _warn("read", error)
         value = None
     state.seen = (value, now)
     return value
+
+
+def _start_version(state) -> str:
+    """Give a Redis that has no version yet (new, or restarted) one to start from.
+
+    A random one, like a lost number raised again (see :func:`raise_version`), so
+    that it never repeats a number a worker filed something under before. If
+    another process set one meanwhile, that one stands.
+    """
+    mine = str(secrets.randbelow(2**48))
+    theirs = state.client.set(state.key, mine, nx=True, get=True)
+    return theirs if theirs is not None else mine
 
 
 def raise_version() -> None:
