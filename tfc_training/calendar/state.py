@@ -284,6 +284,12 @@ def read_public_state(ended_before: datetime) -> StateReading:
     the site feed changed then cost no query at all.
     """
     version = current_version()
+    if version is not None and _snapshot_may_predate():
+        # This request reads from a snapshot taken before the version was read,
+        # which may miss a change the version already counts: what it reads must
+        # not be kept under that version, nor a newer reading given to its older
+        # data.
+        version = None
     if version is not None:
         with _public_lock:
             kept = _public_readings.get(_reading_key(version))
@@ -306,6 +312,18 @@ def read_public_state(ended_before: datetime) -> StateReading:
 #: newest version is ever asked for again.
 _public_readings = TTLCache(maxsize=4, ttl=KEEP_SECONDS)
 _public_lock = threading.Lock()
+
+
+def _snapshot_may_predate() -> bool:
+    """Whether this request reads from a snapshot older than the version it read.
+
+    On SQLite a transaction reads from the snapshot its first query took, so one
+    already open (a feed that looked its community up first) does not see what was
+    committed since. Every statement on PostgreSQL sees all that was committed
+    before it began.
+    """
+    session = db.session()
+    return session.in_transaction() and session.get_bind().dialect.name == "sqlite"
 
 
 def _reading_key(version: str) -> tuple[str, str]:
