@@ -319,3 +319,33 @@ def test_a_reading_older_than_the_version_it_was_read_under_is_not_kept(
     response = client.get("/calendar.ics", headers={"If-None-Match": etag})
     assert response.status_code == 200
     assert "STATUS:CANCELLED" in response.get_data(as_text=True)
+
+
+def test_sending_the_mail_of_a_sign_up_leaves_the_kept_pages(
+    app, community_event, redis_prefix, tmp_path
+):
+    import redis
+
+    address = f"/events/{community_event.slug}/"
+    get(app, address)
+    client = redis.Redis.from_url(REDIS_URL)
+    key = f"{redis_prefix}:data-version"
+    before = int(client.get(key))
+
+    response = app.test_client().post(
+        f"/events/{community_event.slug}/register",
+        data={
+            "name": "Ana",
+            "email": "ana@example.org",
+            "language": "en",
+            "consent": "y",
+        },
+    )
+    assert response.status_code == 200
+    assert list((tmp_path / "mail").iterdir())
+
+    # The sign-up itself moves the version on; sending its confirmation does not.
+    assert int(client.get(key)) == before + 1
+    assert "2 places left" in get(app, address)
+    assert count_queries(lambda: get(app, address)) == 0
+    client.close()
