@@ -16,6 +16,7 @@ from sql_support import count_queries
 from sqlalchemy import create_engine, text
 
 from tfc_training.caching import pages, versions
+from tfc_training.calendar import state
 from tfc_training.events.models import Event
 from tfc_training.extensions import db
 
@@ -307,3 +308,61 @@ def test_an_event_ageing_out_changes_a_kept_answer(app, make_event, now, monkeyp
     response = client.get("/calendar.ics", headers={"If-None-Match": etag})
     assert response.status_code == 200
     assert "Already over" not in response.get_data(as_text=True)
+
+
+def test_a_reading_older_than_the_version_it_was_read_under_is_not_kept(
+    app, second_worker, community_event, monkeypatch
+):
+    """A community feed looks its community up before it reads the version. A
+    change committed between the two must not be hidden behind the new version."""
+    event_id = community_event.id
+    address = f"/communities/{community_event.community.slug}/calendar.ics"
+    client = app.test_client()
+    etag = client.get("/calendar.ics").headers["ETag"]
+
+    changed = []
+
+    def change_then_read_the_version():
+        if not changed:
+            changed.append(True)
+            with second_worker.app_context():
+                db.session.get(Event, event_id).status = "cancelled"
+                db.session.commit()
+        return versions.current_version()
+
+    monkeypatch.setattr(state, "current_version", change_then_read_the_version)
+    assert client.get(address).status_code == 200
+
+    response = client.get("/calendar.ics", headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert "STATUS:CANCELLED" in response.get_data(as_text=True)
+
+
+def test_sending_the_mail_of_a_sign_up_leaves_the_kept_pages(
+    app, community_event, redis_prefix, tmp_path
+):
+    import redis
+
+    address = f"/events/{community_event.slug}/"
+    get(app, address)
+    client = redis.Redis.from_url(REDIS_URL)
+    key = f"{redis_prefix}:data-version"
+    before = int(client.get(key))
+
+    response = app.test_client().post(
+        f"/events/{community_event.slug}/register",
+        data={
+            "name": "Ana",
+            "email": "ana@example.org",
+            "language": "en",
+            "consent": "y",
+        },
+    )
+    assert response.status_code == 200
+    assert list((tmp_path / "mail").iterdir())
+
+    # The sign-up itself moves the version on; sending its confirmation does not.
+    assert int(client.get(key)) == before + 1
+    assert "2 places left" in get(app, address)
+    assert count_queries(lambda: get(app, address)) == 0
+    client.close()

@@ -22,6 +22,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import URL, make_url
 
 from ..caching.versions import raise_version
+from ..calendar.state import leap_past_restore
 from ..extensions import db
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,9 @@ def restore(source: Path, *, force: bool = False) -> Restored:
     else:
         _pg_restore(url, source)
     db.engine.dispose()
+    # The feeds' version came back with the data: calendar apps must not take the
+    # feeds for unchanged when it reaches, again, a number they were given before.
+    leap_past_restore()
     # The restore wrote behind every session's back: workers must drop the pages
     # and feed answers they keep from the data it replaced.
     raise_version()

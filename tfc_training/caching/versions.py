@@ -44,6 +44,9 @@ _WARN_INTERVAL = 60
 #: ``Session.info`` key: the current transaction has written something.
 _WROTE = "tfc_data_written"
 
+#: ``Session.info`` key: the current transaction writes nothing a visitor sees.
+_UNSEEN = "tfc_data_unseen"
+
 #: ``app.extensions`` key of the Redis client, or ``None`` when none is configured.
 _EXTENSION = "tfc_data_version"
 
@@ -156,6 +159,18 @@ def _warn(action: str, error: Exception) -> None:
 # --- Noticing writes --------------------------------------------------------------
 
 
+def writes_unseen(session) -> None:
+    """Say that the transaction of ``session`` writes only what no page or feed
+    shows (the outbox), so that its commit leaves the data version alone.
+
+    Call it before the transaction writes: if it has written, or holds changes not
+    flushed yet, those may be seen, and the version is raised as usual.
+    """
+    if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
+        return
+    session.info[_UNSEEN] = True
+
+
 def _track_writes() -> None:
     """Listen on the Session class, which covers every session Flask-SQLAlchemy
     makes; safe to call more than once."""
@@ -178,7 +193,9 @@ def _note_statement(state):
 
 
 def _after_commit(session):
-    if session.info.pop(_WROTE, False) and has_app_context():
+    wrote = session.info.pop(_WROTE, False)
+    unseen = session.info.pop(_UNSEEN, False)
+    if wrote and not unseen and has_app_context():
         raise_version()
 
 
@@ -187,3 +204,4 @@ def _forget(session, transaction):
     # the whole transaction forgets them.
     if transaction.parent is None:
         session.info.pop(_WROTE, None)
+        session.info.pop(_UNSEEN, None)

@@ -16,6 +16,7 @@ only for the moment the commit takes and never while other rows are waited for.
 """
 
 import hashlib
+import secrets
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,6 +46,10 @@ FEED_FORMAT = 2
 
 #: The id of the single row of ``feed_state``.
 STATE_ROW = 1
+
+#: The least a restore moves the feed version on (see :func:`leap_past_restore`):
+#: more changes than a site makes between a backup and its restore.
+RESTORE_LEAP = 2**20
 
 #: Statuses of the events that feeds show.
 PUBLIC_STATUSES = ("published", "cancelled")
@@ -122,21 +127,40 @@ def _forget_changes(session, transaction):
         session.info.pop(_CHANGED, None)
 
 
-def _raise_statement(dialect: str, now: datetime):
-    """Raise the version and move the change time forward, never back.
+def leap_past_restore() -> None:
+    """Move the feed version far on after a restore, and the change time to now.
+
+    A restore brings the row back as it was at the backup. Raised one by one from
+    there, the version would soon repeat numbers given out after the backup, for
+    other data, and a calendar app holding a copy made under such a number would be
+    told that the feed had not changed. A leap of at least :data:`RESTORE_LEAP`,
+    by a random amount, lands past every number given out since the backup.
+    """
+    if FeedState.__tablename__ not in inspect(db.engine).get_table_names():
+        # A backup from before the feeds kept a version: the migration that adds
+        # the row starts it afresh.
+        return
+    step = RESTORE_LEAP + secrets.randbelow(RESTORE_LEAP)
+    connection = db.session.connection()
+    connection.execute(_raise_statement(connection.dialect.name, utcnow(), step=step))
+    db.session.commit()
+
+
+def _raise_statement(dialect: str, now: datetime, *, step: int = 1):
+    """Raise the version by ``step`` and move the change time forward, never back.
 
     Written as an upsert, so a database whose row is missing gets it back.
     """
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     table = FeedState.__table__
-    statement = insert(table).values(id=STATE_ROW, version=1, changed_at=now)
+    statement = insert(table).values(id=STATE_ROW, version=step, changed_at=now)
     later = case(
         (table.c.changed_at > statement.excluded.changed_at, table.c.changed_at),
         else_=statement.excluded.changed_at,
     )
     return statement.on_conflict_do_update(
         index_elements=[table.c.id],
-        set_={"version": table.c.version + 1, "changed_at": later},
+        set_={"version": table.c.version + step, "changed_at": later},
     )
 
 
@@ -260,6 +284,12 @@ def read_public_state(ended_before: datetime) -> StateReading:
     the site feed changed then cost no query at all.
     """
     version = current_version()
+    if version is not None and _snapshot_may_predate():
+        # This request reads from a snapshot taken before the version was read,
+        # which may miss a change the version already counts: what it reads must
+        # not be kept under that version, nor a newer reading given to its older
+        # data.
+        version = None
     if version is not None:
         with _public_lock:
             kept = _public_readings.get(_reading_key(version))
@@ -282,6 +312,18 @@ def read_public_state(ended_before: datetime) -> StateReading:
 #: newest version is ever asked for again.
 _public_readings = TTLCache(maxsize=4, ttl=KEEP_SECONDS)
 _public_lock = threading.Lock()
+
+
+def _snapshot_may_predate() -> bool:
+    """Whether this request reads from a snapshot older than the version it read.
+
+    On SQLite a transaction reads from the snapshot its first query took, so one
+    already open (a feed that looked its community up first) does not see what was
+    committed since. Every statement on PostgreSQL sees all that was committed
+    before it began.
+    """
+    session = db.session()
+    return session.in_transaction() and session.get_bind().dialect.name == "sqlite"
 
 
 def _reading_key(version: str) -> tuple[str, str]:

@@ -37,6 +37,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 
+from ..caching.versions import writes_unseen
 from ..database import begin_write, utcnow
 from ..extensions import db
 from .addresses import ascii_domain, needs_smtputf8, sender_address
@@ -166,6 +167,8 @@ def _claim(
 ) -> tuple[list[ClaimedMessage], datetime]:
     """Lease the next batch of free messages to this sender, and commit."""
     begin_write()
+    # The outbox shows on no page: sending mail leaves the pages kept for visitors.
+    writes_unseen(db.session())
     now = utcnow()
     query = (
         select(OutboxMessage)
@@ -208,6 +211,7 @@ def lease_length(count: int) -> timedelta:
 def _record(outcome: BatchOutcome, lease: datetime, report: DeliveryReport) -> None:
     """Write down what became of a batch, release its lease, and commit."""
     begin_write()
+    writes_unseen(db.session())
     now = utcnow()
     if outcome.sent:
         # Sent is sent, even if the lease ran out meanwhile. The texts hold secret
