@@ -8,7 +8,6 @@ never meet. Without Redis these tests are skipped on a developer's machine, and 
 in CI, where it must be there.
 """
 
-
 import pytest
 from redis_support import REDIS_URL
 from security_support import every_row, url_of

@@ -153,7 +153,12 @@ def begin_write(session=None) -> None:
         return
 
     if session.in_transaction():
-        if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
+        if (
+            session.new
+            or session.dirty
+            or session.deleted
+            or session.info.get(_FLUSHED)
+        ):
             raise RuntimeError(
                 "begin_write() called after changes were made outside a write"
                 " transaction; call it before the first change"
