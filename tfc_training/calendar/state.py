@@ -322,6 +322,10 @@ def _snapshot_may_predate() -> bool:
     committed since. Every statement on PostgreSQL sees all that was committed
     before it began.
     """
+    # A request that has not touched the database has no session, and making one
+    # only to ask would cost a 304 more than the rest of its work.
+    if not db.session.registry.has():
+        return False
     session = db.session()
     return session.in_transaction() and session.get_bind().dialect.name == "sqlite"
 
