@@ -289,6 +289,116 @@ def test_a_change_reaches_the_feed_from_another_worker(
     assert "STATUS:CANCELLED" in response.get_data(as_text=True)
 
 
+@pytest.fixture
+def flask_requests(app):
+    """How many requests reached the application itself, past the layers in front."""
+    from flask import request_started
+
+    seen = []
+
+    def count(sender, **extra):
+        seen.append(sender)
+
+    request_started.connect(count, app)
+    yield seen
+    request_started.disconnect(count, app)
+
+
+def test_a_repeated_not_modified_is_answered_before_the_application(
+    app, community_event, flask_requests
+):
+    client = app.test_client()
+    etag = client.get("/calendar.ics").headers["ETag"]
+    first = client.get("/calendar.ics", headers={"If-None-Match": etag})
+    assert first.status_code == 304
+    before = len(flask_requests)
+
+    again = client.get("/calendar.ics", headers={"If-None-Match": etag})
+
+    assert len(flask_requests) == before
+    assert again.status_code == 304
+    assert list(again.headers) == list(first.headers)
+    assert again.headers["Content-Security-Policy"]
+    assert again.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_write_ends_the_repeated_answer(app, community_event, flask_requests):
+    client = app.test_client()
+    etag = client.get("/calendar.ics").headers["ETag"]
+    client.get("/calendar.ics", headers={"If-None-Match": etag})
+
+    community_event.title = "Spotting exploitation"
+    db.session.commit()
+    before = len(flask_requests)
+    response = client.get("/calendar.ics", headers={"If-None-Match": etag})
+
+    assert len(flask_requests) == before + 1
+    assert response.status_code == 200
+    assert "Spotting exploitation" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "other, cookie",
+    [
+        ({"Accept-Language": "es"}, None),
+        ({}, ("session", "anything")),
+        ({"Authorization": "Basic Zm9vOmJhcg=="}, None),
+    ],
+    ids=["another language", "a cookie", "credentials"],
+)
+def test_only_the_same_request_without_cookies_gets_a_repeated_answer(
+    app, community_event, flask_requests, other, cookie
+):
+    client = app.test_client()
+    etag = client.get("/calendar.ics").headers["ETag"]
+    client.get("/calendar.ics", headers={"If-None-Match": etag})
+    before = len(flask_requests)
+
+    if cookie:
+        client.set_cookie(*cookie)
+    response = client.get("/calendar.ics", headers={"If-None-Match": etag, **other})
+
+    assert response.status_code == 304
+    assert len(flask_requests) == before + 1
+
+
+def test_each_feed_address_has_its_own_repeated_answer(
+    app, community_event, flask_requests
+):
+    client = app.test_client()
+    community = f"/communities/{community_event.community.slug}/calendar.ics"
+    site_etag = client.get("/calendar.ics").headers["ETag"]
+    client.get("/calendar.ics", headers={"If-None-Match": site_etag})
+
+    response = client.get(community, headers={"If-None-Match": site_etag})
+    assert response.status_code == 200
+
+    etag = response.headers["ETag"]
+    assert client.get(community, headers={"If-None-Match": etag}).status_code == 304
+    before = len(flask_requests)
+    assert client.get(community, headers={"If-None-Match": etag}).status_code == 304
+    assert len(flask_requests) == before
+
+
+def test_a_personal_feed_is_never_answered_before_the_application(
+    app, community_event, make_user, flask_requests
+):
+    from tfc_training.calendar.personal import reset_feed_token
+
+    user = make_user()
+    address = f"/feeds/{reset_feed_token(user)}.ics"
+    db.session.commit()
+    client = app.test_client()
+    etag = client.get(address).headers["ETag"]
+    client.get(address, headers={"If-None-Match": etag})
+    before = len(flask_requests)
+
+    response = client.get(address, headers={"If-None-Match": etag})
+
+    assert response.status_code == 304
+    assert len(flask_requests) == before + 1
+
+
 def test_an_event_ageing_out_changes_a_kept_answer(app, make_event, now, monkeypatch):
     ended = make_event(
         title="Already over",
@@ -305,6 +415,7 @@ def test_an_event_ageing_out_changes_a_kept_answer(app, make_event, now, monkeyp
     past = timedelta(days=app.config["FEED_PAST_DAYS"])
     later = ended.ends_at + past + timedelta(minutes=1)
     monkeypatch.setattr("tfc_training.calendar.views.utcnow", lambda: later)
+    monkeypatch.setattr("tfc_training.caching.revalidation.utcnow", lambda: later)
     response = client.get("/calendar.ics", headers={"If-None-Match": etag})
     assert response.status_code == 200
     assert "Already over" not in response.get_data(as_text=True)

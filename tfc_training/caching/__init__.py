@@ -4,15 +4,18 @@ Every transaction that writes raises a shared *data version* once it has committ
 (:mod:`.versions`). Anything kept in a worker's memory is filed under the version it
 was computed at, and is used only while the version is still the same: public
 pages rendered for visitors who are not logged in (:mod:`.pages`), and what the
-calendar feeds need to answer "not modified". The version lives in Redis, so that
+calendar feeds need to answer "not modified", and those answers themselves
+(:mod:`.revalidation`), given again before Flask is entered. The version lives in Redis, so that
 every worker and every command sees a write made by any of them; without Redis
 nothing is kept and every request asks the database.
 """
 
-from . import pages, versions
+from . import pages, revalidation, versions
 
 
 def init_app(app) -> None:
-    """Connect ``app`` to the shared data version and give it room for pages."""
+    """Connect ``app`` to the shared data version and give it room for pages and
+    for the feeds' "not modified" answers."""
     versions.init_app(app)
     pages.init_app(app)
+    revalidation.init_app(app)

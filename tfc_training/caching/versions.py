@@ -89,7 +89,12 @@ def current_version() -> str | None:
     It is ``None`` without Redis and when Redis cannot be reached. A worker asks
     Redis at most every :data:`RECHECK_SECONDS`, and learns its own writes at once.
     """
-    state = current_app.extensions.get(_EXTENSION)
+    return version_of(current_app)
+
+
+def version_of(app) -> str | None:
+    """:func:`current_version` of ``app``, for code that runs before its context."""
+    state = app.extensions.get(_EXTENSION)
     if state is None:
         return None
     value, read_at = state.seen

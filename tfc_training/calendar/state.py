@@ -308,6 +308,14 @@ def read_public_state(ended_before: datetime) -> StateReading:
     return reading
 
 
+def public_reading_until(reading: StateReading, past: timedelta) -> datetime | None:
+    """When a reading of :func:`read_public_state` stops being true while the data
+    stays the same: as the next event ages out of feeds that keep ``past`` of the
+    ended ones. ``None`` when no event is left to age out."""
+    next_end = _aware(reading.extra["next_aged_end"])
+    return None if next_end is None else next_end + past
+
+
 #: Readings of the public feeds by data version: a few suffice, since only the
 #: newest version is ever asked for again.
 _public_readings = TTLCache(maxsize=4, ttl=KEEP_SECONDS)

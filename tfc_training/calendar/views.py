@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.http import http_date, quote_etag
 
+from ..caching.revalidation import may_repeat
 from ..communities.models import Community
 from ..database import utcnow
 from ..events.models import Event
@@ -34,6 +35,7 @@ from .state import (
     PUBLIC_STATUSES,
     FeedVersion,
     feed_version,
+    public_reading_until,
     read_public_state,
     read_state,
 )
@@ -98,6 +100,7 @@ def event_feed(slug):
 
     version = feed_version(reading, _request_key(found))
     if _client_holds(version):
+        may_repeat()
         return _not_modified(version)
 
     event = db.session.scalar(
@@ -175,6 +178,7 @@ def _filtered_feed(event_filter: EventFilter, name: str) -> Response:
     reading = read_public_state(ended_before=now - past)
     version = feed_version(reading, _request_key(), past=past)
     if _client_holds(version):
+        may_repeat(until=public_reading_until(reading, past))
         return _not_modified(version)
 
     statement = published_events(event_filter, ending_after=now - past)
