@@ -164,6 +164,7 @@ def _register_features(app):
     from .accounts import cli as account_cli
     from .accounts import views as account_views
     from .backup import cli as backup_cli
+    from .calendar import bodies as calendar_bodies
     from .calendar import views as calendar_views
     from .communities import views as community_views
     from .demo import cli as demo_cli
@@ -185,6 +186,7 @@ def _register_features(app):
     app.register_blueprint(community_views.bp)
     app.register_blueprint(registration_views.bp)
     app.register_blueprint(calendar_views.bp)
+    calendar_bodies.init_app(app)
     app.register_blueprint(organise_views.bp)
     app.register_blueprint(learning_views.bp)
     app.register_blueprint(indicator_views.bp)

@@ -116,6 +116,10 @@ REDIS_KEY_PREFIX = "tfc"
 #: Rendered public pages each worker keeps at most (about 50 kB each); 0 keeps none.
 PAGE_CACHE_SIZE = 256
 
+#: Bytes of built public feeds each worker keeps, by ETag; 0 keeps none. A feed of
+#: 750 events is about 1 MB.
+FEED_CACHE_BYTES = 32 * 1024 * 1024
+
 #: Whether sign-up, log-in and password-reset forms are rate limited. ``None`` means
 #: on, except in tests, which turn it on where they test it.
 RATELIMIT_ENABLED = None

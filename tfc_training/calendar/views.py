@@ -21,6 +21,7 @@ from ..events.queries import (
     with_series,
 )
 from ..extensions import db
+from .bodies import kept_body
 from .feeds import build_calendar, community_calendar_name, site_calendar_name
 from .links import feed_links, google_event_link
 from .personal import (
@@ -103,10 +104,13 @@ def event_feed(slug):
         may_repeat()
         return _not_modified(version)
 
-    event = db.session.scalar(
-        with_calendar_details(select(Event).where(Event.id == found))
-    )
-    return _calendar_response(version, build_calendar([event], event.title))
+    def build():
+        event = db.session.scalar(
+            with_calendar_details(select(Event).where(Event.id == found))
+        )
+        return build_calendar([event], event.title)
+
+    return _calendar_response(version, kept_body(version.etag, build))
 
 
 @bp.get("/feeds/<token>.ics")
@@ -181,9 +185,12 @@ def _filtered_feed(event_filter: EventFilter, name: str) -> Response:
         may_repeat(until=public_reading_until(reading, past))
         return _not_modified(version)
 
-    statement = published_events(event_filter, ending_after=now - past)
-    events = list(db.session.scalars(with_series(with_calendar_details(statement))))
-    return _calendar_response(version, build_calendar(events, name, series=True))
+    def build():
+        statement = published_events(event_filter, ending_after=now - past)
+        events = db.session.scalars(with_series(with_calendar_details(statement)))
+        return build_calendar(list(events), name, series=True)
+
+    return _calendar_response(version, kept_body(version.etag, build))
 
 
 def _request_key(*values) -> tuple:
