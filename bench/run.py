@@ -525,6 +525,68 @@ def time_feed_build(env) -> tuple[float, float, int]:
     return min(product), min(alone), count
 
 
+def time_sign_up(env, slug, count=50) -> tuple[float, float]:
+    """CPU seconds per sign-up in-process, and how much of it sending the e-mail
+    took, for sign-ups sent through the form one after another (best of three)."""
+    from tfc_training import create_app
+    from tfc_training.extensions import db
+    from tfc_training.mail import services
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": env["TFC_SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": env["TFC_SECRET_KEY"],
+            "SITE_HOST": env["TFC_SITE_HOST"],
+            "MAIL_FOLDER": env["TFC_MAIL_FOLDER"],
+            "RATELIMIT_ENABLED": False,
+            # Sent within the request, so that its cost is counted here.
+            "MAIL_SEND_IN_BACKGROUND": False,
+        }
+    )
+    mailing = [0.0]
+    deliver = services.deliver
+
+    def timed_deliver(ids):
+        started = time.process_time()
+        try:
+            return deliver(ids)
+        finally:
+            mailing[0] += time.process_time() - started
+
+    services.deliver = timed_deliver
+    client = app.test_client()
+    path = f"/events/{slug}/register"
+    token = CSRF_INPUT.search(client.get(path).get_data(as_text=True)).group(1)
+    rounds = []
+    try:
+        for round_ in range(3):
+            mailing[0] = 0.0
+            started = time.process_time()
+            for n in range(count):
+                response = client.post(
+                    path,
+                    data={
+                        "csrf_token": token,
+                        "name": "Bench Person",
+                        "email": f"inprocess-{time.time_ns()}-{round_}-{n}@example.org",
+                        "sector": "",
+                        "language": "en",
+                        "accessibility": "",
+                        "consent": "y",
+                    },
+                )
+                if response.status_code != 200:
+                    raise SystemExit(
+                        f"in-process sign-up answered {response.status_code}"
+                    )
+            rounds.append(((time.process_time() - started) / count, mailing[0] / count))
+    finally:
+        services.deliver = deliver
+        with app.app_context():
+            db.engine.dispose()
+    return min(rounds)
+
+
 def pick_event(env):
     """Slugs of an event for the pages, one that takes sign-ups without a limit, and
     a community; the sign-up event is given unlimited places for the run."""
@@ -642,6 +704,17 @@ def bench_backend(backend, wrk, duration, workdir: Path):
             f"full feed of {count} events: product {product * 1000:.0f} ms (query"
             f" included), icalendar alone {alone * 1000:.0f} ms, ratio {ratio:.2f}"
             f" (target <= {FEED_BUILD_TARGET}: {verdict})",
+            flush=True,
+        )
+        cpu, mailing = time_sign_up(env, sign_up_slug)
+        budget = (os.cpu_count() or 1) / (
+            TARGETS["sign-up POST"] * baseline.requests_per_second
+        )
+        print(
+            f"sign-up in-process, one at a time: {cpu * 1000:.1f} ms of CPU each, of"
+            f" which {mailing * 1000:.1f} ms sending its e-mail; the target of"
+            f" {TARGETS['sign-up POST']} leaves {budget * 1000:.2f} ms on"
+            f" {os.cpu_count()} cores",
             flush=True,
         )
     finally:
