@@ -20,7 +20,13 @@ from ..communities.models import Community, Sector
 from ..database import begin_write
 from ..extensions import db
 from ..vocabulary import LANGUAGES, SECTORS
-from .models import MILESTONE_KINDS, Milestone, MilestoneLanguage, OutsideMeeting
+from .models import (
+    MILESTONE_KINDS,
+    Milestone,
+    MilestoneLanguage,
+    OutsideMeeting,
+    Withdrawable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -186,18 +192,7 @@ def withdraw_milestone(milestone: Milestone, *, actor, now: datetime) -> None:
 
     :raise Refused: when it was already withdrawn, perhaps by someone else just now.
     """
-    begin_write()
-    changed = db.session.execute(
-        update(Milestone)
-        .where(Milestone.id == milestone.id)
-        .where(Milestone.withdrawn_at.is_(None))
-        .values(withdrawn_at=now, withdrawn_by_id=_account_id(actor))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not changed:
-        raise Refused(str(_l("This record was already withdrawn.")))
-
-    db.session.refresh(milestone)
+    _withdraw(milestone, actor=actor, now=now)
     logger.info(
         "milestone %s withdrawn by account %s", milestone.id, milestone.withdrawn_by_id
     )
@@ -345,6 +340,29 @@ def delete_meeting(meeting: OutsideMeeting, *, actor) -> None:
 
 
 # --- Helpers ---------------------------------------------------------------------
+
+
+def _withdraw(record: Withdrawable, *, actor, now: datetime) -> None:
+    """Mark ``record`` withdrawn unless it already is, and read it back.
+
+    The condition is part of the update, so two people withdrawing at once cannot
+    both succeed, and the first one's name and time are the ones kept.
+
+    :raise Refused: when it was already withdrawn.
+    """
+    model = type(record)
+    begin_write()
+    changed = db.session.execute(
+        update(model)
+        .where(model.id == record.id)
+        .where(model.withdrawn_at.is_(None))
+        .values(withdrawn_at=now, withdrawn_by_id=_account_id(actor))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        raise Refused(str(_l("This record was already withdrawn.")))
+
+    db.session.refresh(record)
 
 
 def _check_day(day: date, today: date, field_name: str) -> None:

@@ -121,21 +121,13 @@ def withdraw_milestone(slug, milestone_id):
     milestone = services.milestone_of_community(community, milestone_id)
     if milestone is None:
         abort(404)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
 
-    try:
-        services.withdraw_milestone(milestone, actor=current_user, now=utcnow())
-        db.session.commit()
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-    else:
-        flash(
-            _("Withdrawn: %(milestone)s.", milestone=MILESTONE_LABELS[milestone.kind]),
-            "success",
-        )
-    return redirect(url_for(".milestones", slug=community.slug), code=303)
+    return _withdraw(
+        milestone,
+        services.withdraw_milestone,
+        done=_("Withdrawn: %(milestone)s.", milestone=MILESTONE_LABELS[milestone.kind]),
+        back=url_for(".milestones", slug=community.slug),
+    )
 
 
 @bp.route("/communities/<slug:slug>/meetings", methods=["GET", "POST"])
@@ -186,6 +178,23 @@ def delete_meeting(slug, meeting_id):
     db.session.commit()
     flash(_("The meeting is deleted."), "success")
     return redirect(url_for(".meetings", slug=community.slug), code=303)
+
+
+def _withdraw(record, withdraw, *, done: str, back: str):
+    """Withdraw ``record`` with the service ``withdraw`` once the button's CSRF
+    token checks out, say how it went, and go back to the page ``back``."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+
+    try:
+        withdraw(record, actor=current_user, now=utcnow())
+        db.session.commit()
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        flash(done, "success")
+    return redirect(back, code=303)
 
 
 def _milestones_page(community, form):
