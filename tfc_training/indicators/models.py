@@ -4,8 +4,8 @@ Milestones are yes/no indicators that become true on a date. Outside meetings ar
 stakeholder meetings that were not held as events in the product. Survey responses
 are the anonymous answers residents give after an awareness event.
 
-Nothing here is ever deleted to correct it: a wrong milestone is withdrawn, so the
-history of what was reported stays readable.
+Nothing here is ever deleted to correct it: a wrong milestone or meeting is
+withdrawn, so the history of what was reported stays readable.
 """
 
 from datetime import date, datetime
@@ -159,15 +159,17 @@ outside_meeting_sector = Table(
 )
 
 
-class OutsideMeeting(db.Model):
+class OutsideMeeting(Withdrawable, db.Model):
     """A stakeholder meeting held elsewhere than at an event in the product.
 
     It keeps no names: only the day, the sectors present and how many people came.
+    It counts as long as it is not withdrawn.
     """
 
     __tablename__ = "outside_meeting"
     __table_args__ = (
         CheckConstraint("people_present > 0", name="people_present_positive"),
+        withdrawn_check(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,7 +183,7 @@ class OutsideMeeting(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     community: Mapped[Community] = relationship()
-    recorded_by: Mapped[User | None] = relationship()
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
     sectors: Mapped[list[Sector]] = relationship(
         secondary=outside_meeting_sector, order_by=Sector.position
     )

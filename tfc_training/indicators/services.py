@@ -1,8 +1,9 @@
 """Recording milestones and outside meetings, and reading them back.
 
 Functions take and return model objects and flush, but never commit: the view or
-command that calls them commits once. A milestone that was recorded by mistake is
-withdrawn, never deleted, so that a figure once reported can still be explained.
+command that calls them commits once. A milestone or meeting that was recorded by
+mistake is withdrawn, never deleted, so that a figure once reported can still be
+explained.
 """
 
 import logging
@@ -300,7 +301,8 @@ def record_meeting(
 
 
 def meetings_of(community: Community) -> list[OutsideMeeting]:
-    """The community's meetings held elsewhere, the latest first."""
+    """The community's meetings held elsewhere, withdrawn ones included, the latest
+    first."""
     return list(
         db.session.scalars(
             select(OutsideMeeting)
@@ -308,6 +310,7 @@ def meetings_of(community: Community) -> list[OutsideMeeting]:
             .options(
                 selectinload(OutsideMeeting.sectors),
                 selectinload(OutsideMeeting.recorded_by),
+                selectinload(OutsideMeeting.withdrawn_by),
             )
             .order_by(OutsideMeeting.held_on.desc(), OutsideMeeting.id.desc())
         )
@@ -325,17 +328,20 @@ def meeting_of_community(
     )
 
 
-def delete_meeting(meeting: OutsideMeeting, *, actor) -> None:
-    """Remove a meeting recorded by mistake, so that it is not counted.
+def withdraw_meeting(meeting: OutsideMeeting, *, actor, now: datetime) -> None:
+    """Mark a meeting recorded by mistake as withdrawn; it then counts for nothing.
 
-    Unlike a milestone, a meeting is a count and not a claim about the community,
-    so a wrong one is simply re-entered correctly.
+    The row stays, with who withdrew it and when, so that a report already given
+    for its half-year can still be explained. A wrong detail is corrected by
+    withdrawing the meeting and recording it again.
+
+    :raise Refused: when it was already withdrawn, perhaps by someone else just now.
     """
-    begin_write()
-    db.session.delete(meeting)
-    db.session.flush()
+    _withdraw(meeting, actor=actor, now=now)
     logger.info(
-        "outside meeting %s deleted by account %s", meeting.id, _account_id(actor)
+        "outside meeting %s withdrawn by account %s",
+        meeting.id,
+        meeting.withdrawn_by_id,
     )
 
 
