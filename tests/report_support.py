@@ -95,11 +95,12 @@ class Builder:
         milestone.languages = [MilestoneLanguage(code=code) for code in languages]
         db.session.add(milestone)
 
-    def outside_meeting(self, community, held_on, sectors, people=10):
+    def outside_meeting(self, community, held_on, sectors, people=10, withdrawn=False):
         meeting = OutsideMeeting(
             community_id=community.id,
             held_on=date.fromisoformat(held_on),
             people_present=people,
+            withdrawn_at=local(f"{held_on} 12:00") if withdrawn else None,
         )
         meeting.sectors = [db.session.get(Sector, slug) for slug in sectors]
         db.session.add(meeting)
@@ -210,9 +211,12 @@ def build_known_year() -> KnownYear:
     build.milestone(beta, "research-completed", "2026-01-05")
     build.milestone(beta, "recovery-resources-identified", "2026-02-02", withdrawn=True)
 
-    # Meetings held elsewhere count only with two or more sectors.
+    # Meetings held elsewhere count only with two or more sectors, and not when
+    # withdrawn.
     build.outside_meeting(alpha, "2026-04-10", ["schools", "faith-ngo"], people=12)
     build.outside_meeting(alpha, "2026-04-11", ["schools"])
+    build.outside_meeting(alpha, "2026-04-12", ["schools", "media"], withdrawn=True)
+    build.outside_meeting(beta, "2025-12-30", ["media", "schools"], withdrawn=True)
     build.outside_meeting(alpha, "2026-07-01", ["schools", "media"])
     build.outside_meeting(beta, "2025-12-31", ["media", "consumers", "schools"])
 

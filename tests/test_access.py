@@ -314,8 +314,7 @@ EXPECTED: dict[tuple[str, str], Route] = {
     ("indicators.withdraw_milestone", "POST"): Route(managers(303), milestone),
     ("indicators.meetings", "GET"): Route(managers(200), community),
     ("indicators.meetings", "POST"): Route(managers(400), community),
-    ("indicators.delete_meeting", "GET"): Route(managers(200), outside_meeting),
-    ("indicators.delete_meeting", "POST"): Route(managers(303), outside_meeting),
+    ("indicators.withdraw_meeting", "POST"): Route(managers(303), outside_meeting),
     ("survey.by_link", "GET"): Route(200, personal_survey),
     ("survey.by_link", "POST"): Route(
         200, personal_survey, lambda site: SURVEY_ANSWERS
@@ -498,7 +497,12 @@ def state_of_the_site() -> list:
             (m.id, m.withdrawn_at)
             for m in db.session.scalars(db.select(Milestone).order_by(Milestone.id))
         ],
-        db.session.scalar(db.select(db.func.count()).select_from(OutsideMeeting)),
+        [
+            (m.id, m.withdrawn_at)
+            for m in db.session.scalars(
+                db.select(OutsideMeeting).order_by(OutsideMeeting.id)
+            )
+        ],
         db.session.scalar(db.select(db.func.count()).select_from(SurveyResponse)),
     ]
 

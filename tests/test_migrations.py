@@ -15,7 +15,8 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import downgrade, upgrade
 from learning_support import lessons_of, right_choices, sync_shipped_curriculum
-from sqlalchemy import MetaData, func, inspect, select
+from sqlalchemy import MetaData, func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from tfc_training.accounts.models import Membership, User
 from tfc_training.audit.services import record
@@ -120,13 +121,15 @@ def fill_every_table(now):
 
 
 def fill_indicator_tables(event, registration, organiser, now):
-    """A milestone, a meeting held elsewhere and survey answers, with a receipt."""
+    """Milestones, meetings held elsewhere (one of them withdrawn) and survey
+    answers, with a receipt."""
     from tfc_training.indicators.services import (
         MeetingValues,
         MilestoneValues,
         local_today,
         record_meeting,
         record_milestone,
+        withdraw_meeting,
     )
     from tfc_training.indicators.survey import record_answer
 
@@ -141,14 +144,19 @@ def fill_indicator_tables(event, registration, organiser, now):
         ),
     ):
         record_milestone(community, values, actor=organiser, now=now)
-    record_meeting(
-        community,
-        MeetingValues(
-            held_on=today, people_present=12, sectors=["schools", "media"], note="Met."
-        ),
-        actor=organiser,
-        now=now,
-    )
+    for note in ("Met.", "Entered twice by mistake."):
+        meeting = record_meeting(
+            community,
+            MeetingValues(
+                held_on=today,
+                people_present=12,
+                sectors=["schools", "media"],
+                note=note,
+            ),
+            actor=organiser,
+            now=now,
+        )
+    withdraw_meeting(meeting, actor=organiser, now=now)
     record_answer(event, knows_hotline="yes", can_name_sign="no", now=now)
     record_answer(
         event,
@@ -246,3 +254,76 @@ def test_down_to_the_first_revision_and_up_again_loses_nothing(empty_app, now):
     for name in first_columns:
         assert len(after[name]) == len(everything_before[name]), name
     assert all(rows for rows in before.values())
+
+
+# --- Withdrawn outside meetings ----------------------------------------------------
+
+#: The revision that keeps withdrawn outside meetings, and the one before it.
+MEETINGS_WITHDRAWN = "17f8a4fc4f3b"
+BEFORE_MEETINGS_WITHDRAWN = "b5e1d2c3f4a5"
+
+
+def outside_meetings():
+    """``(id, note, sector count)`` of every outside meeting, in id order."""
+    with db.engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "SELECT m.id, m.note, COUNT(s.sector_slug)"
+                    " FROM outside_meeting m LEFT JOIN outside_meeting_sector s"
+                    " ON s.outside_meeting_id = m.id"
+                    " GROUP BY m.id, m.note ORDER BY m.id"
+                )
+            )
+        ]
+
+
+def refuses(statement, **values):
+    """Whether the database refuses ``statement``; nothing it did is kept."""
+    with db.engine.connect() as connection:
+        try:
+            connection.execute(text(statement), values)
+        except IntegrityError:
+            return True
+        finally:
+            connection.rollback()
+    return False
+
+
+def test_withdrawn_meetings_go_on_the_way_down_and_standing_ones_stay(
+    empty_app, now
+):
+    """The older schema cannot keep a meeting that does not count, so going down
+    deletes the withdrawn ones; the rest come back up as standing meetings, and the
+    table keeps its other constraints through both rebuilds."""
+    upgrade()
+    fill_every_table(now)
+    db.session.remove()
+    [standing, withdrawn] = outside_meetings()
+    assert standing[1:] == ("Met.", 2) and withdrawn[1:] == (
+        "Entered twice by mistake.",
+        2,
+    )
+    zero_people = (
+        "INSERT INTO outside_meeting (community_id, held_on, people_present, note,"
+        " created_at) SELECT community_id, held_on, 0, '', created_at"
+        " FROM outside_meeting WHERE id = :id"
+    )
+    withdrawn_by_only = (
+        "UPDATE outside_meeting SET withdrawn_by_id = recorded_by_id WHERE id = :id"
+    )
+    assert refuses(withdrawn_by_only, id=standing[0])
+
+    downgrade(revision=BEFORE_MEETINGS_WITHDRAWN)
+    assert outside_meetings() == [standing]
+    assert refuses(zero_people, id=standing[0])
+
+    upgrade(revision=MEETINGS_WITHDRAWN)
+    assert outside_meetings() == [standing]
+    assert refuses(zero_people, id=standing[0])
+    assert refuses(withdrawn_by_only, id=standing[0])
+    with db.engine.connect() as connection:
+        assert connection.execute(
+            text("SELECT withdrawn_at, withdrawn_by_id FROM outside_meeting")
+        ).all() == [(None, None)]

@@ -1,4 +1,5 @@
-"""Recording milestones and meetings held elsewhere, and reading their history."""
+"""Recording milestones and meetings held elsewhere, withdrawing them, and reading
+their history."""
 
 from datetime import date, timedelta
 
@@ -11,6 +12,8 @@ from tfc_training.extensions import db
 from tfc_training.indicators import services
 from tfc_training.indicators.models import Milestone, OutsideMeeting
 from tfc_training.indicators.services import MilestoneValues, Refused
+from tfc_training.reports.periods import half_year
+from tfc_training.reports.queries import build_report
 
 
 @pytest.fixture
@@ -393,20 +396,105 @@ def test_records_show_as_of_the_day_they_were_reached(site, now):
     assert reached == {"research-completed": yesterday}
 
 
-def test_meeting_recorded_by_mistake_is_deleted_after_confirming(organiser, site):
+def meetings_outside_counted(site, community):
+    """The meetings held elsewhere that the January–June 2026 report counts."""
+    db.session.rollback()
+    report = build_report(site.organiser, half_year(2026, 1))
+    scope = next(scope for scope in report.scopes if scope.key == community.id)
+    return report.figure(scope, "stakeholder-meetings-outside").value
+
+
+def test_withdrawn_meeting_stays_listed_and_counts_for_nothing(organiser, site):
     organiser.post(meetings_url(site.home), data=meeting_form())
     [meeting] = db.session.scalars(select(OutsideMeeting)).all()
-    url = f"{meetings_url(site.home)}/{meeting.id}/delete"
+    assert meetings_outside_counted(site, site.home) == 1
 
-    confirm = organiser.get(url)
-    assert confirm.status_code == 200
-    assert "Delete the meeting" in confirm.get_data(as_text=True)
-    assert count(OutsideMeeting) == 1
+    response = organiser.post(
+        f"{meetings_url(site.home)}/{meeting.id}/withdraw", follow_redirects=True
+    )
+
+    page = response.get_data(as_text=True)
+    assert "Withdrawn: the meeting of Tuesday, February 10, 2026." in page
+    withdrawn = fresh(OutsideMeeting, meeting.id)
+    assert withdrawn.withdrawn_at is not None
+    assert withdrawn.withdrawn_by_id == site.organiser.id
+    assert [s.slug for s in withdrawn.sectors] == ["schools", "law-enforcement"]
+    assert 'class="is-withdrawn"' in page
+    assert "school-route safety" in page
+    assert "Olivia Organiser" in page
+    assert meetings_outside_counted(site, site.home) == 0
+
+
+def test_meetings_page_offers_to_withdraw_only_standing_ones(organiser, site, now):
+    standing, mistaken = (
+        services.record_meeting(
+            site.home,
+            services.MeetingValues(
+                held_on=day, people_present=3, sectors=["schools", "media"]
+            ),
+            actor=None,
+            now=now,
+        )
+        for day in (date(2026, 2, 10), date(2026, 2, 11))
+    )
+    services.withdraw_meeting(mistaken, actor=None, now=now)
+    db.session.commit()
+
+    page = organiser.get(meetings_url(site.home)).get_data(as_text=True)
+
+    assert f"/meetings/{standing.id}/withdraw" in page
+    assert f"/meetings/{mistaken.id}/withdraw" not in page
+    assert page.count('class="is-withdrawn"') == 1
+    assert "Stands" in page
+    assert "a former account" in page
+
+
+def test_withdrawing_a_meeting_twice_says_so(organiser, site):
+    organiser.post(meetings_url(site.home), data=meeting_form())
+    [meeting] = db.session.scalars(select(OutsideMeeting)).all()
+    url = f"{meetings_url(site.home)}/{meeting.id}/withdraw"
+    organiser.post(url)
+    first = fresh(OutsideMeeting, meeting.id).withdrawn_at
 
     response = organiser.post(url, follow_redirects=True)
 
-    assert "The meeting is deleted." in response.get_data(as_text=True)
-    assert count(OutsideMeeting) == 0
+    assert response.status_code == 200
+    assert "already withdrawn" in response.get_data(as_text=True)
+    assert fresh(OutsideMeeting, meeting.id).withdrawn_at == first
+    assert count(OutsideMeeting) == 1
+
+
+def test_other_organiser_cannot_withdraw_a_meeting(client, site, now):
+    meeting = services.record_meeting(
+        site.home,
+        services.MeetingValues(
+            held_on=now.date(), people_present=3, sectors=["schools", "media"]
+        ),
+        actor=None,
+        now=now,
+    )
+    db.session.commit()
+    log_in(client, site.other_organiser)
+
+    response = client.post(f"{meetings_url(site.home)}/{meeting.id}/withdraw")
+
+    assert response.status_code == 403
+    assert fresh(OutsideMeeting, meeting.id).withdrawn_at is None
+
+
+def test_database_refuses_a_withdrawer_without_a_withdrawal(site, now):
+    db.session.add(
+        OutsideMeeting(
+            community_id=site.home.id,
+            held_on=now.date(),
+            people_present=3,
+            withdrawn_by_id=site.organiser.id,
+        )
+    )
+
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
 
 
 def test_meeting_of_another_community_is_not_found(organiser, site, now):
@@ -420,7 +508,7 @@ def test_meeting_of_another_community_is_not_found(organiser, site, now):
     )
     db.session.commit()
 
-    response = organiser.post(f"{meetings_url(site.home)}/{meeting.id}/delete")
+    response = organiser.post(f"{meetings_url(site.home)}/{meeting.id}/withdraw")
 
     assert response.status_code == 404
-    assert count(OutsideMeeting) == 1
+    assert fresh(OutsideMeeting, meeting.id).withdrawn_at is None

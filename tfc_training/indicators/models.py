@@ -4,8 +4,8 @@ Milestones are yes/no indicators that become true on a date. Outside meetings ar
 stakeholder meetings that were not held as events in the product. Survey responses
 are the anonymous answers residents give after an awareness event.
 
-Nothing here is ever deleted to correct it: a wrong milestone is withdrawn, so the
-history of what was reported stays readable.
+Nothing here is ever deleted to correct it: a wrong milestone or meeting is
+withdrawn, so the history of what was reported stays readable.
 """
 
 from datetime import date, datetime
@@ -20,7 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from ..accounts.models import User
 from ..communities.models import Community, Sector
@@ -47,6 +47,43 @@ def _in_list(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+class Withdrawable:
+    """A record that is withdrawn, not deleted, when it turns out to be wrong.
+
+    The row stays with who withdrew it and when, so that a figure once reported can
+    still be explained; a withdrawn record counts for nothing. A table that uses it
+    adds :func:`withdrawn_check` to its constraints.
+    """
+
+    #: Set when the record turned out to be wrong; it then counts for nothing.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account.id", ondelete="SET NULL")
+    )
+
+    @declared_attr
+    def withdrawn_by(cls) -> Mapped[User | None]:
+        # The table also names the account that recorded it, so the relationship
+        # has to say which of the two keys it follows.
+        return relationship(foreign_keys=f"{cls.__name__}.withdrawn_by_id")
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+def withdrawn_check() -> CheckConstraint:
+    """Who withdrew a record is kept only once it is withdrawn.
+
+    It is not required the other way round: deleting the account that withdrew it
+    leaves the record withdrawn by nobody known.
+    """
+    return CheckConstraint(
+        "withdrawn_by_id IS NULL OR withdrawn_at IS NOT NULL",
+        name="withdrawn_by_only_when_withdrawn",
+    )
+
+
 milestone_sector = Table(
     "milestone_sector",
     db.metadata,
@@ -69,7 +106,7 @@ class MilestoneLanguage(db.Model):
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
 
 
-class Milestone(db.Model):
+class Milestone(Withdrawable, db.Model):
     """A community reached one of the network's yes/no indicators on a day.
 
     A milestone is true for a reporting period when a record that has not been
@@ -78,10 +115,7 @@ class Milestone(db.Model):
 
     __table_args__ = (
         CheckConstraint(_in_list("kind", MILESTONE_KINDS), name="kind_known"),
-        CheckConstraint(
-            "withdrawn_by_id IS NULL OR withdrawn_at IS NOT NULL",
-            name="withdrawn_by_only_when_withdrawn",
-        ),
+        withdrawn_check(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,15 +128,9 @@ class Milestone(db.Model):
         ForeignKey("account.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: Set when the record turned out to be wrong; it then counts for nothing.
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    withdrawn_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("account.id", ondelete="SET NULL")
-    )
 
     community: Mapped[Community] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
-    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
     #: The key sectors chosen, or the justice sectors trained, depending on the kind.
     sectors: Mapped[list[Sector]] = relationship(
         secondary=milestone_sector, order_by=Sector.position
@@ -113,10 +141,6 @@ class Milestone(db.Model):
 
     def __repr__(self) -> str:
         return f"<Milestone {self.id} {self.kind}>"
-
-    @property
-    def is_withdrawn(self) -> bool:
-        return self.withdrawn_at is not None
 
     @property
     def language_codes(self) -> list[str]:
@@ -135,15 +159,17 @@ outside_meeting_sector = Table(
 )
 
 
-class OutsideMeeting(db.Model):
+class OutsideMeeting(Withdrawable, db.Model):
     """A stakeholder meeting held elsewhere than at an event in the product.
 
     It keeps no names: only the day, the sectors present and how many people came.
+    It counts as long as it is not withdrawn.
     """
 
     __tablename__ = "outside_meeting"
     __table_args__ = (
         CheckConstraint("people_present > 0", name="people_present_positive"),
+        withdrawn_check(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,7 +183,7 @@ class OutsideMeeting(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     community: Mapped[Community] = relationship()
-    recorded_by: Mapped[User | None] = relationship()
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
     sectors: Mapped[list[Sector]] = relationship(
         secondary=outside_meeting_sector, order_by=Sector.position
     )

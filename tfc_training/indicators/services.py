@@ -1,8 +1,9 @@
 """Recording milestones and outside meetings, and reading them back.
 
 Functions take and return model objects and flush, but never commit: the view or
-command that calls them commits once. A milestone that was recorded by mistake is
-withdrawn, never deleted, so that a figure once reported can still be explained.
+command that calls them commits once. A milestone or meeting that was recorded by
+mistake is withdrawn, never deleted, so that a figure once reported can still be
+explained.
 """
 
 import logging
@@ -20,7 +21,13 @@ from ..communities.models import Community, Sector
 from ..database import begin_write
 from ..extensions import db
 from ..vocabulary import LANGUAGES, SECTORS
-from .models import MILESTONE_KINDS, Milestone, MilestoneLanguage, OutsideMeeting
+from .models import (
+    MILESTONE_KINDS,
+    Milestone,
+    MilestoneLanguage,
+    OutsideMeeting,
+    Withdrawable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -186,18 +193,7 @@ def withdraw_milestone(milestone: Milestone, *, actor, now: datetime) -> None:
 
     :raise Refused: when it was already withdrawn, perhaps by someone else just now.
     """
-    begin_write()
-    changed = db.session.execute(
-        update(Milestone)
-        .where(Milestone.id == milestone.id)
-        .where(Milestone.withdrawn_at.is_(None))
-        .values(withdrawn_at=now, withdrawn_by_id=_account_id(actor))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not changed:
-        raise Refused(str(_l("This record was already withdrawn.")))
-
-    db.session.refresh(milestone)
+    _withdraw(milestone, actor=actor, now=now)
     logger.info(
         "milestone %s withdrawn by account %s", milestone.id, milestone.withdrawn_by_id
     )
@@ -305,7 +301,8 @@ def record_meeting(
 
 
 def meetings_of(community: Community) -> list[OutsideMeeting]:
-    """The community's meetings held elsewhere, the latest first."""
+    """The community's meetings held elsewhere, withdrawn ones included, the latest
+    first."""
     return list(
         db.session.scalars(
             select(OutsideMeeting)
@@ -313,6 +310,7 @@ def meetings_of(community: Community) -> list[OutsideMeeting]:
             .options(
                 selectinload(OutsideMeeting.sectors),
                 selectinload(OutsideMeeting.recorded_by),
+                selectinload(OutsideMeeting.withdrawn_by),
             )
             .order_by(OutsideMeeting.held_on.desc(), OutsideMeeting.id.desc())
         )
@@ -330,21 +328,47 @@ def meeting_of_community(
     )
 
 
-def delete_meeting(meeting: OutsideMeeting, *, actor) -> None:
-    """Remove a meeting recorded by mistake, so that it is not counted.
+def withdraw_meeting(meeting: OutsideMeeting, *, actor, now: datetime) -> None:
+    """Mark a meeting recorded by mistake as withdrawn; it then counts for nothing.
 
-    Unlike a milestone, a meeting is a count and not a claim about the community,
-    so a wrong one is simply re-entered correctly.
+    The row stays, with who withdrew it and when, so that a report already given
+    for its half-year can still be explained. A wrong detail is corrected by
+    withdrawing the meeting and recording it again.
+
+    :raise Refused: when it was already withdrawn, perhaps by someone else just now.
     """
-    begin_write()
-    db.session.delete(meeting)
-    db.session.flush()
+    _withdraw(meeting, actor=actor, now=now)
     logger.info(
-        "outside meeting %s deleted by account %s", meeting.id, _account_id(actor)
+        "outside meeting %s withdrawn by account %s",
+        meeting.id,
+        meeting.withdrawn_by_id,
     )
 
 
 # --- Helpers ---------------------------------------------------------------------
+
+
+def _withdraw(record: Withdrawable, *, actor, now: datetime) -> None:
+    """Mark ``record`` withdrawn unless it already is, and read it back.
+
+    The condition is part of the update, so two people withdrawing at once cannot
+    both succeed, and the first one's name and time are the ones kept.
+
+    :raise Refused: when it was already withdrawn.
+    """
+    model = type(record)
+    begin_write()
+    changed = db.session.execute(
+        update(model)
+        .where(model.id == record.id)
+        .where(model.withdrawn_at.is_(None))
+        .values(withdrawn_at=now, withdrawn_by_id=_account_id(actor))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        raise Refused(str(_l("This record was already withdrawn.")))
+
+    db.session.refresh(record)
 
 
 def _check_day(day: date, today: date, field_name: str) -> None:

@@ -24,6 +24,7 @@ from flask_login import current_user
 
 from ..accounts.access import manageable_community_or_404, require_organiser
 from ..database import utcnow
+from ..events.formatting import format_day
 from ..extensions import db
 from ..organise.forms import ButtonForm
 from ..organise.services import managed_communities
@@ -121,21 +122,13 @@ def withdraw_milestone(slug, milestone_id):
     milestone = services.milestone_of_community(community, milestone_id)
     if milestone is None:
         abort(404)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
 
-    try:
-        services.withdraw_milestone(milestone, actor=current_user, now=utcnow())
-        db.session.commit()
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-    else:
-        flash(
-            _("Withdrawn: %(milestone)s.", milestone=MILESTONE_LABELS[milestone.kind]),
-            "success",
-        )
-    return redirect(url_for(".milestones", slug=community.slug), code=303)
+    return _withdraw(
+        milestone,
+        services.withdraw_milestone,
+        done=_("Withdrawn: %(milestone)s.", milestone=MILESTONE_LABELS[milestone.kind]),
+        back=url_for(".milestones", slug=community.slug),
+    )
 
 
 @bp.route("/communities/<slug:slug>/meetings", methods=["GET", "POST"])
@@ -161,31 +154,37 @@ def meetings(slug):
     return redirect(url_for(".meetings", slug=community.slug), code=303)
 
 
-@bp.route(
-    "/communities/<slug:slug>/meetings/<int:meeting_id>/delete", methods=["GET", "POST"]
-)
-def delete_meeting(slug, meeting_id):
-    """Ask to confirm, then delete a meeting recorded by mistake."""
+@bp.post("/communities/<slug:slug>/meetings/<int:meeting_id>/withdraw")
+def withdraw_meeting(slug, meeting_id):
+    """Withdraw a meeting recorded by mistake; it stays in the list, struck out."""
     community = manageable_community_or_404(slug)
     meeting = services.meeting_of_community(community, meeting_id)
     if meeting is None:
         abort(404)
 
-    form = ButtonForm()
-    if request.method == "GET":
-        return render_template(
-            "indicators/confirm_delete_meeting.html",
-            community=community,
-            meeting=meeting,
-            form=form,
-        )
-    if not form.validate_on_submit():
+    return _withdraw(
+        meeting,
+        services.withdraw_meeting,
+        done=_("Withdrawn: the meeting of %(day)s.", day=format_day(meeting.held_on)),
+        back=url_for(".meetings", slug=community.slug),
+    )
+
+
+def _withdraw(record, withdraw, *, done: str, back: str):
+    """Withdraw ``record`` with the service ``withdraw`` once the button's CSRF
+    token checks out, say how it went, and go back to the page ``back``."""
+    if not ButtonForm().validate_on_submit():
         abort(400)
 
-    services.delete_meeting(meeting, actor=current_user)
-    db.session.commit()
-    flash(_("The meeting is deleted."), "success")
-    return redirect(url_for(".meetings", slug=community.slug), code=303)
+    try:
+        withdraw(record, actor=current_user, now=utcnow())
+        db.session.commit()
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        flash(done, "success")
+    return redirect(back, code=303)
 
 
 def _milestones_page(community, form):
@@ -209,6 +208,7 @@ def _meetings_page(community, form):
         community=community,
         form=form,
         meetings=services.meetings_of(community),
+        button_form=ButtonForm(),
     )
     return page, status
 

@@ -652,7 +652,7 @@ def _scope_key(scope: str):
 
 def _count_outside_meetings(tally: _Tally, span: _Span, community_ids) -> None:
     """Stakeholder meetings a community recorded as held elsewhere, when two or more
-    sectors took part."""
+    sectors took part, leaving out the ones withdrawn."""
     sectors = (
         select(func.count())
         .where(outside_meeting_sector.c.outside_meeting_id == OutsideMeeting.id)
@@ -665,6 +665,7 @@ def _count_outside_meetings(tally: _Tally, span: _Span, community_ids) -> None:
         )
         .where(
             span.holds_day(OutsideMeeting.held_on),
+            OutsideMeeting.withdrawn_at.is_(None),
             sectors >= 2,
             _in_scope(OutsideMeeting.community_id, community_ids),
         )
