@@ -366,3 +366,25 @@ def test_sending_the_mail_of_a_sign_up_leaves_the_kept_pages(
     assert "2 places left" in get(app, address)
     assert count_queries(lambda: get(app, address)) == 0
     client.close()
+
+
+def data_version(redis_prefix):
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        return client.get(f"{redis_prefix}:data-version")
+    finally:
+        client.close()
+
+
+def test_a_write_in_a_savepoint_raises_the_version_when_it_is_committed(
+    app, community_event, redis_prefix
+):
+    before = int(data_version(redis_prefix))
+    with db.session.begin_nested():
+        db.session.get(Event, community_event.id).title = "Spotting exploitation"
+    assert int(data_version(redis_prefix)) == before
+
+    db.session.commit()
+    assert int(data_version(redis_prefix)) == before + 1

@@ -193,6 +193,12 @@ def _note_statement(state):
 
 
 def _after_commit(session):
+    # SQLAlchemy reports a savepoint released as a commit too, while the savepoint
+    # is still the session's transaction. Its writes reach other workers only with
+    # the commit of the transaction around it, and must be counted then, marks and
+    # all.
+    if session.in_nested_transaction():
+        return
     wrote = session.info.pop(_WROTE, False)
     unseen = session.info.pop(_UNSEEN, False)
     if wrote and not unseen and has_app_context():
