@@ -22,6 +22,8 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from ..database import begin_write
+
 logger = logging.getLogger(__name__)
 
 #: Seconds anything filed under a version is kept at most, however long the
@@ -160,14 +162,24 @@ def _warn(action: str, error: Exception) -> None:
 
 
 def writes_unseen(session) -> None:
-    """Say that the transaction of ``session`` writes only what no page or feed
-    shows (the outbox), so that its commit leaves the data version alone.
+    """Say that the transaction of ``session`` writes only what no public page or
+    feed shows (the outbox, a login time, a learner's progress), so that its commit
+    leaves the data version alone.
 
     Call it before the transaction writes: if it has written, or holds changes not
-    flushed yet, those may be seen, and the version is raised as usual.
+    flushed yet, those may be seen, and the version is raised as usual. The caller
+    vouches for the whole transaction, up to its commit, so only a view or command
+    that sees all of it should call this.
+
+    The transaction is made a write transaction here (see
+    :func:`~tfc_training.database.begin_write`): a mark made with none open would
+    otherwise outlive a request that ends up writing nothing (a refused login) and
+    pass to the session's next transaction, and on SQLite a later ``begin_write``
+    would end the transaction that holds the mark and start one without it.
     """
     if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
         return
+    begin_write(session)
     session.info[_UNSEEN] = True
 
 
