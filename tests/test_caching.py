@@ -15,6 +15,8 @@ from redis_support import REDIS_URL
 from sql_support import count_queries
 from sqlalchemy import create_engine, text
 
+from tfc_training.accounts.models import User
+from tfc_training.accounts.tokens import make_token
 from tfc_training.caching import pages, versions
 from tfc_training.calendar import state
 from tfc_training.events.models import Event
@@ -368,6 +370,9 @@ def test_sending_the_mail_of_a_sign_up_leaves_the_kept_pages(
     client.close()
 
 
+# --- Writes no visitor sees ---------------------------------------------------
+
+
 def data_version(redis_prefix):
     import redis
 
@@ -376,6 +381,106 @@ def data_version(redis_prefix):
         return client.get(f"{redis_prefix}:data-version")
     finally:
         client.close()
+
+
+@pytest.fixture
+def keep_public_pages(app, redis_prefix, monkeypatch):
+    """``keep_public_pages(event)`` renders the public pages and returns a check that
+    they are still kept: the version has not moved, and no page asks the database.
+
+    The minute stands still meanwhile, so that only the version can move the pages.
+    """
+    monkeypatch.setattr(pages, "_minute", lambda: 1_000_000)
+
+    def keep(event):
+        addresses = public_addresses(event)
+        for address in addresses:
+            get(app, address)
+        before = data_version(redis_prefix)
+        assert before is not None
+
+        def still_kept():
+            assert data_version(redis_prefix) == before
+            for address in addresses:
+                assert count_queries(lambda a=address: get(app, a)) == 0, address
+
+        return still_kept
+
+    return keep
+
+
+def test_logging_in_and_out_leaves_the_kept_pages(
+    app, community_event, make_user, login, keep_public_pages
+):
+    person = make_user(organises=[community_event.community])
+    still_kept = keep_public_pages(community_event)
+
+    client = app.test_client()
+    wrong = {"email": person.email, "password": "not the password at all"}
+    assert client.post("/login", data=wrong).status_code == 400
+    unknown = {"email": "nobody@example.org", "password": "not the password at all"}
+    assert client.post("/login", data=unknown).status_code == 400
+    assert login(client, person).status_code == 303
+    assert client.post("/logout").status_code == 303
+    assert login(client, person).status_code == 303
+
+    still_kept()
+    db.session.rollback()
+    assert db.session.get(User, person.id).last_login_at is not None
+
+
+def test_asking_for_a_reset_link_leaves_the_kept_pages(
+    app, community_event, make_user, keep_public_pages, tmp_path
+):
+    mail_folder = tmp_path / "mail"
+    active = make_user()
+    invited = make_user(password=None)
+    still_kept = keep_public_pages(community_event)
+
+    client = app.test_client()
+    for address in (active.email, invited.email, "nobody@example.org"):
+        # Read whole, so that the mail sent after the answer has gone too.
+        response = client.post(
+            "/password/forgot", data={"email": address}, buffered=True
+        )
+        assert response.status_code == 200
+
+    still_kept()
+    assert len(list(mail_folder.iterdir())) == 2
+
+
+def test_choosing_a_password_or_a_feed_address_leaves_the_kept_pages(
+    app, community_event, make_user, login, keep_public_pages
+):
+    new_password = "a new and longer passphrase"
+    person = make_user()
+    resetting = make_user()
+    invited = make_user(password=None, invited_at=community_event.created_at)
+    reset_link = f"/password/reset/{make_token(resetting, 'password-reset')}"
+    invitation_link = f"/invitations/{make_token(invited, 'invitation')}"
+    still_kept = keep_public_pages(community_event)
+
+    client = app.test_client()
+    login(client, person)
+    changed = client.post(
+        "/account/password",
+        data={
+            "current_password": "correct horse battery",
+            "new_password": new_password,
+            "confirm_password": new_password,
+        },
+    )
+    assert changed.status_code == 303
+    assert client.post("/account/feed").status_code == 303
+
+    chosen = {"new_password": new_password, "confirm_password": new_password}
+    assert app.test_client().post(reset_link, data=chosen).status_code == 303
+    accepted = app.test_client().post(
+        invitation_link, data={"name": "Nia Invited", **chosen}
+    )
+    assert accepted.status_code == 303
+
+    still_kept()
 
 
 def test_a_write_in_a_savepoint_raises_the_version_when_it_is_committed(
@@ -388,3 +493,37 @@ def test_a_write_in_a_savepoint_raises_the_version_when_it_is_committed(
 
     db.session.commit()
     assert int(data_version(redis_prefix)) == before + 1
+
+
+def test_a_public_write_after_a_login_still_shows_at_once(
+    app, community_event, make_user, login, keep_public_pages
+):
+    person = make_user()
+    address = f"/events/{community_event.slug}/"
+    event_id = community_event.id
+    keep_public_pages(community_event)
+
+    client = app.test_client()
+    assert login(client, person).status_code == 303
+    # A refused login that reads nothing, in a session with no transaction open:
+    # the requests run in this test's own session, and nothing they mark may hide
+    # the next change made in it.
+    caught = {"email": person.email, "password": "x" * 12, "comment": "buy now"}
+    db.session.rollback()
+    assert app.test_client().post("/login", data=caught).status_code == 400
+    db.session.get(Event, event_id).title = "Spotting exploitation"
+    db.session.commit()
+    assert "Spotting exploitation" in get(app, address)
+
+    response = client.post(
+        f"/events/{community_event.slug}/register",
+        data={
+            "name": "Ana",
+            "email": "ana@example.org",
+            "language": "en",
+            "consent": "y",
+        },
+    )
+    assert response.status_code == 200
+    assert "2 places left" in get(app, address)
+
