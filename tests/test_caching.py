@@ -11,9 +11,11 @@ import time
 from datetime import timedelta
 
 import pytest
+from learning_support import add_module, quiz_form, right_choices
+from organise_support import add_registration
 from redis_support import REDIS_URL
 from sql_support import count_queries
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from tfc_training.accounts.models import User
 from tfc_training.accounts.tokens import make_token
@@ -21,6 +23,9 @@ from tfc_training.caching import pages, versions
 from tfc_training.calendar import state
 from tfc_training.events.models import Event
 from tfc_training.extensions import db
+from tfc_training.indicators import survey
+from tfc_training.learning.models import Certificate
+from tfc_training.registration.models import Registration
 
 
 @pytest.fixture(autouse=True)
@@ -481,6 +486,74 @@ def test_choosing_a_password_or_a_feed_address_leaves_the_kept_pages(
     assert accepted.status_code == 303
 
     still_kept()
+
+
+def test_a_learners_progress_leaves_the_kept_pages(
+    app, community_event, make_user, login, keep_public_pages
+):
+    module = add_module("only", position=1, lessons=1, questions=2)
+    learner = make_user()
+    still_kept = keep_public_pages(community_event)
+
+    client = app.test_client()
+    login(client, learner)
+    assert client.post("/learn/only/only-lesson-1/").status_code == 303
+    quiz = client.post("/learn/only/quiz", data=quiz_form(right_choices(module)))
+    assert quiz.status_code == 303
+    assert client.post("/learn/certificate").status_code == 303
+
+    still_kept()
+    db.session.rollback()
+    issued = select(Certificate).where(Certificate.user_id == learner.id)
+    assert len(db.session.scalars(issued).all()) == 1
+
+
+def test_a_survey_answer_leaves_the_kept_pages(
+    app, community_event, make_event, now, keep_public_pages
+):
+    finished = make_event(
+        title="Awareness at the bus station",
+        community=community_event.community,
+        starts_at=now - timedelta(hours=3),
+        ends_at=now - timedelta(hours=1),
+    )
+    attendee = add_registration(finished, attended_at=now - timedelta(hours=2))
+    answers = {"knows_hotline": "yes", "can_name_sign": "unsure"}
+    still_kept = keep_public_pages(community_event)
+
+    client = app.test_client()
+    by_link = client.post(f"/survey/{survey.personal_token(attendee)}", data=answers)
+    assert by_link.status_code == 200
+    at_door = client.post(f"/survey/event/{survey.event_token(finished)}", data=answers)
+    assert at_door.status_code == 200
+
+    still_kept()
+    assert survey.answered_at_event(finished) == 2
+
+
+def test_checking_someone_in_leaves_the_kept_pages(
+    app, make_community, make_event, make_user, now, login, keep_public_pages
+):
+    community = make_community(name="Harbor Gateway")
+    today = make_event(
+        title="Today's workshop",
+        community=community,
+        capacity=3,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=1),
+    )
+    organiser = make_user(organises=[community])
+    registration = add_registration(today)
+    client = app.test_client()
+    login(client, organiser)
+    still_kept = keep_public_pages(today)
+
+    response = client.post(f"/organise/events/{today.slug}/check-in/{registration.id}")
+    assert response.status_code == 303
+
+    still_kept()
+    db.session.rollback()
+    assert db.session.get(Registration, registration.id).attended_at is not None
 
 
 def test_a_write_in_a_savepoint_raises_the_version_when_it_is_committed(
