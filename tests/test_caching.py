@@ -15,7 +15,7 @@ from learning_support import add_module, quiz_form, right_choices
 from organise_support import add_registration
 from redis_support import REDIS_URL
 from sql_support import count_queries
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, inspect, select, text
 
 from tfc_training.accounts.models import User
 from tfc_training.accounts.tokens import make_token
@@ -600,3 +600,51 @@ def test_a_public_write_after_a_login_still_shows_at_once(
     assert response.status_code == 200
     assert "2 places left" in get(app, address)
 
+
+# --- Migrations ---------------------------------------------------------------
+
+
+def test_upgrading_the_database_raises_the_data_version(
+    app_for, empty_database_uri, redis_prefix
+):
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    key = f"{redis_prefix}:data-version"
+    client.set(key, 5)
+    site = app_for(
+        empty_database_uri, REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=redis_prefix
+    )
+    runner = site.test_cli_runner()
+
+    def run(*command):
+        result = runner.invoke(args=["db", *command])
+        assert result.exit_code == 0, result.output
+        return int(client.get(key))
+
+    try:
+        assert run("upgrade") == 6
+        assert run("upgrade") == 6
+        assert run("downgrade") == 7
+        assert run("stamp", "head") == 7
+        assert run("upgrade") == 7
+    finally:
+        client.close()
+        with site.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("redis_url", ["unreachable", None])
+def test_an_upgrade_needs_no_redis(app_for, empty_database_uri, redis_url):
+    if redis_url == "unreachable":
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            redis_url = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    site = app_for(empty_database_uri, REDIS_URL=redis_url)
+
+    result = site.test_cli_runner().invoke(args=["db", "upgrade"])
+
+    assert result.exit_code == 0, result.output
+    with site.app_context():
+        assert "event" in inspect(db.engine).get_table_names()
+        db.engine.dispose()

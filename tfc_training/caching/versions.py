@@ -121,16 +121,18 @@ def _start_version(state) -> str:
     return theirs if theirs is not None else mine
 
 
-def raise_version() -> None:
-    """Raise the data version now, for writes that no session saw (a restore).
+def raise_version() -> bool:
+    """Raise the data version now, for writes that no session saw (a restore, the
+    migrations); return whether Redis took it.
 
     A number that Redis lost (a restart) starts again from a random point rather
     than from one, so that it never repeats a number a worker filed something
-    under before the restart.
+    under before the restart. Without Redis, or when it cannot be reached, nothing
+    is raised and nothing fails: what workers kept expires by itself.
     """
     state = current_app.extensions.get(_EXTENSION)
     if state is None:
-        return
+        return False
     try:
         with state.client.pipeline(transaction=False) as pipe:
             pipe.set(state.key, secrets.randbelow(2**48), nx=True)
@@ -141,8 +143,9 @@ def raise_version() -> None:
         # Until Redis answers again, this worker keeps nothing rather than trust
         # a number that its own write did not move.
         state.seen = (None, _clock())
-        return
+        return False
     state.seen = (str(value), _clock())
+    return True
 
 
 def _warn(action: str, error: Exception) -> None:
