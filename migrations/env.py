@@ -5,6 +5,7 @@ from logging.config import fileConfig
 from flask import current_app
 
 from alembic import context
+from tfc_training.caching.versions import raise_version
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -82,22 +83,50 @@ def run_migrations_online():
                 directives[:] = []
                 logger.info('No changes in schema detected.')
 
-    conf_args = current_app.extensions['migrate'].configure_args
+    # A copy: the callback set below belongs to this run only, and a process that
+    # migrates several times (the tests) must not gather one per run.
+    conf_args = dict(current_app.extensions['migrate'].configure_args)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    applied = []
+
+    def note_applied(*, step, **kwargs):
+        # A stamp only writes down a revision; it changes neither schema nor data.
+        if step.is_migration:
+            applied.append(step)
+
+    conf_args["on_version_apply"] = note_applied
+
     connectable = get_engine()
 
-    with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+    try:
+        with connectable.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with sqlite_foreign_keys_deferred(connection):
-            with context.begin_transaction():
-                context.run_migrations()
+            with sqlite_foreign_keys_deferred(connection):
+                with context.begin_transaction():
+                    context.run_migrations()
+    finally:
+        # Also after a failure: the steps before it may have been committed.
+        if applied:
+            data_changed_behind_the_sessions()
+
+
+def data_changed_behind_the_sessions():
+    """Tell every worker that the data changed, so that none goes on handing out
+    pages and feed answers it kept from before the migrations.
+
+    The migrations write through no session, so nothing else raises the data
+    version for them. A Redis that is not configured or cannot be reached leaves
+    the upgrade done: what the workers kept then expires within a minute.
+    """
+    if raise_version():
+        logger.info('Data version raised after the migrations.')
 
 
 @contextmanager

@@ -11,14 +11,21 @@ import time
 from datetime import timedelta
 
 import pytest
+from learning_support import add_module, quiz_form, right_choices
+from organise_support import add_registration
 from redis_support import REDIS_URL
 from sql_support import count_queries
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, select, text
 
+from tfc_training.accounts.models import User
+from tfc_training.accounts.tokens import make_token
 from tfc_training.caching import pages, versions
 from tfc_training.calendar import state
 from tfc_training.events.models import Event
 from tfc_training.extensions import db
+from tfc_training.indicators import survey
+from tfc_training.learning.models import Certificate
+from tfc_training.registration.models import Registration
 
 
 @pytest.fixture(autouse=True)
@@ -477,3 +484,278 @@ def test_sending_the_mail_of_a_sign_up_leaves_the_kept_pages(
     assert "2 places left" in get(app, address)
     assert count_queries(lambda: get(app, address)) == 0
     client.close()
+
+
+# --- Writes no visitor sees ---------------------------------------------------
+
+
+def data_version(redis_prefix):
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        return client.get(f"{redis_prefix}:data-version")
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def keep_public_pages(app, redis_prefix, monkeypatch):
+    """``keep_public_pages(event)`` renders the public pages and returns a check that
+    they are still kept: the version has not moved, and no page asks the database.
+
+    The minute stands still meanwhile, so that only the version can move the pages.
+    """
+    monkeypatch.setattr(pages, "_minute", lambda: 1_000_000)
+
+    def keep(event):
+        addresses = public_addresses(event)
+        for address in addresses:
+            get(app, address)
+        before = data_version(redis_prefix)
+        assert before is not None
+
+        def still_kept():
+            assert data_version(redis_prefix) == before
+            for address in addresses:
+                assert count_queries(lambda a=address: get(app, a)) == 0, address
+
+        return still_kept
+
+    return keep
+
+
+def test_logging_in_and_out_leaves_the_kept_pages(
+    app, community_event, make_user, login, keep_public_pages
+):
+    person = make_user(organises=[community_event.community])
+    still_kept = keep_public_pages(community_event)
+
+    client = app.test_client()
+    wrong = {"email": person.email, "password": "not the password at all"}
+    assert client.post("/login", data=wrong).status_code == 400
+    unknown = {"email": "nobody@example.org", "password": "not the password at all"}
+    assert client.post("/login", data=unknown).status_code == 400
+    assert login(client, person).status_code == 303
+    assert client.post("/logout").status_code == 303
+    assert login(client, person).status_code == 303
+
+    still_kept()
+    db.session.rollback()
+    assert db.session.get(User, person.id).last_login_at is not None
+
+
+def test_asking_for_a_reset_link_leaves_the_kept_pages(
+    app, community_event, make_user, keep_public_pages, tmp_path
+):
+    mail_folder = tmp_path / "mail"
+    active = make_user()
+    invited = make_user(password=None)
+    still_kept = keep_public_pages(community_event)
+
+    client = app.test_client()
+    for address in (active.email, invited.email, "nobody@example.org"):
+        # Read whole, so that the mail sent after the answer has gone too.
+        response = client.post(
+            "/password/forgot", data={"email": address}, buffered=True
+        )
+        assert response.status_code == 200
+
+    still_kept()
+    assert len(list(mail_folder.iterdir())) == 2
+
+
+def test_choosing_a_password_or_a_feed_address_leaves_the_kept_pages(
+    app, community_event, make_user, login, keep_public_pages
+):
+    new_password = "a new and longer passphrase"
+    person = make_user()
+    resetting = make_user()
+    invited = make_user(password=None, invited_at=community_event.created_at)
+    reset_link = f"/password/reset/{make_token(resetting, 'password-reset')}"
+    invitation_link = f"/invitations/{make_token(invited, 'invitation')}"
+    still_kept = keep_public_pages(community_event)
+
+    client = app.test_client()
+    login(client, person)
+    changed = client.post(
+        "/account/password",
+        data={
+            "current_password": "correct horse battery",
+            "new_password": new_password,
+            "confirm_password": new_password,
+        },
+    )
+    assert changed.status_code == 303
+    assert client.post("/account/feed").status_code == 303
+
+    chosen = {"new_password": new_password, "confirm_password": new_password}
+    assert app.test_client().post(reset_link, data=chosen).status_code == 303
+    accepted = app.test_client().post(
+        invitation_link, data={"name": "Nia Invited", **chosen}
+    )
+    assert accepted.status_code == 303
+
+    still_kept()
+
+
+def test_a_learners_progress_leaves_the_kept_pages(
+    app, community_event, make_user, login, keep_public_pages
+):
+    module = add_module("only", position=1, lessons=1, questions=2)
+    learner = make_user()
+    still_kept = keep_public_pages(community_event)
+
+    client = app.test_client()
+    login(client, learner)
+    assert client.post("/learn/only/only-lesson-1/").status_code == 303
+    quiz = client.post("/learn/only/quiz", data=quiz_form(right_choices(module)))
+    assert quiz.status_code == 303
+    assert client.post("/learn/certificate").status_code == 303
+
+    still_kept()
+    db.session.rollback()
+    issued = select(Certificate).where(Certificate.user_id == learner.id)
+    assert len(db.session.scalars(issued).all()) == 1
+
+
+def test_a_survey_answer_leaves_the_kept_pages(
+    app, community_event, make_event, now, keep_public_pages
+):
+    finished = make_event(
+        title="Awareness at the bus station",
+        community=community_event.community,
+        starts_at=now - timedelta(hours=3),
+        ends_at=now - timedelta(hours=1),
+    )
+    attendee = add_registration(finished, attended_at=now - timedelta(hours=2))
+    answers = {"knows_hotline": "yes", "can_name_sign": "unsure"}
+    still_kept = keep_public_pages(community_event)
+
+    client = app.test_client()
+    by_link = client.post(f"/survey/{survey.personal_token(attendee)}", data=answers)
+    assert by_link.status_code == 200
+    at_door = client.post(f"/survey/event/{survey.event_token(finished)}", data=answers)
+    assert at_door.status_code == 200
+
+    still_kept()
+    assert survey.answered_at_event(finished) == 2
+
+
+def test_checking_someone_in_leaves_the_kept_pages(
+    app, make_community, make_event, make_user, now, login, keep_public_pages
+):
+    community = make_community(name="Harbor Gateway")
+    today = make_event(
+        title="Today's workshop",
+        community=community,
+        capacity=3,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=1),
+    )
+    organiser = make_user(organises=[community])
+    registration = add_registration(today)
+    client = app.test_client()
+    login(client, organiser)
+    still_kept = keep_public_pages(today)
+
+    response = client.post(f"/organise/events/{today.slug}/check-in/{registration.id}")
+    assert response.status_code == 303
+
+    still_kept()
+    db.session.rollback()
+    assert db.session.get(Registration, registration.id).attended_at is not None
+
+
+def test_a_write_in_a_savepoint_raises_the_version_when_it_is_committed(
+    app, community_event, redis_prefix
+):
+    before = int(data_version(redis_prefix))
+    with db.session.begin_nested():
+        db.session.get(Event, community_event.id).title = "Spotting exploitation"
+    assert int(data_version(redis_prefix)) == before
+
+    db.session.commit()
+    assert int(data_version(redis_prefix)) == before + 1
+
+
+def test_a_public_write_after_a_login_still_shows_at_once(
+    app, community_event, make_user, login, keep_public_pages
+):
+    person = make_user()
+    address = f"/events/{community_event.slug}/"
+    event_id = community_event.id
+    keep_public_pages(community_event)
+
+    client = app.test_client()
+    assert login(client, person).status_code == 303
+    # A refused login that reads nothing, in a session with no transaction open:
+    # the requests run in this test's own session, and nothing they mark may hide
+    # the next change made in it.
+    caught = {"email": person.email, "password": "x" * 12, "comment": "buy now"}
+    db.session.rollback()
+    assert app.test_client().post("/login", data=caught).status_code == 400
+    db.session.get(Event, event_id).title = "Spotting exploitation"
+    db.session.commit()
+    assert "Spotting exploitation" in get(app, address)
+
+    response = client.post(
+        f"/events/{community_event.slug}/register",
+        data={
+            "name": "Ana",
+            "email": "ana@example.org",
+            "language": "en",
+            "consent": "y",
+        },
+    )
+    assert response.status_code == 200
+    assert "2 places left" in get(app, address)
+
+
+# --- Migrations ---------------------------------------------------------------
+
+
+def test_upgrading_the_database_raises_the_data_version(
+    app_for, empty_database_uri, redis_prefix
+):
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    key = f"{redis_prefix}:data-version"
+    client.set(key, 5)
+    site = app_for(
+        empty_database_uri, REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=redis_prefix
+    )
+    runner = site.test_cli_runner()
+
+    def run(*command):
+        result = runner.invoke(args=["db", *command])
+        assert result.exit_code == 0, result.output
+        return int(client.get(key))
+
+    try:
+        assert run("upgrade") == 6
+        assert run("upgrade") == 6
+        assert run("downgrade") == 7
+        assert run("stamp", "head") == 7
+        assert run("upgrade") == 7
+    finally:
+        client.close()
+        with site.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("redis_url", ["unreachable", None])
+def test_an_upgrade_needs_no_redis(app_for, empty_database_uri, redis_url):
+    if redis_url == "unreachable":
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            redis_url = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    site = app_for(empty_database_uri, REDIS_URL=redis_url)
+
+    result = site.test_cli_runner().invoke(args=["db", "upgrade"])
+
+    assert result.exit_code == 0, result.output
+    with site.app_context():
+        assert "event" in inspect(db.engine).get_table_names()
+        db.engine.dispose()

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash
 
+from ..caching.versions import writes_unseen
 from ..calendar.personal import reset_feed_token
 from ..communities.models import Community
 from ..database import utcnow
@@ -151,6 +152,9 @@ def login():
     if not form.validate_on_submit():
         return render_template("accounts/login.html", form=form), 400
 
+    # Logging in writes only the account's last login time, which no public page or
+    # feed shows, so the pages kept for visitors stay as they are.
+    writes_unseen(db.session())
     # A filled-in honeypot is refused like a wrong password, without looking further.
     user = None
     if not caught(form):
@@ -215,6 +219,8 @@ def change_password():
         form.current_password.errors.append(_("This is not your current password."))
         return _account_page(form), 400
 
+    # A password shows on no public page or feed.
+    writes_unseen(db.session())
     set_password(current_user, form.new_password.data, now=utcnow())
     db.session.commit()
     logger.info("account %s changed its password", current_user.id)
@@ -234,6 +240,9 @@ def reset_feed():
     if not ButtonForm().validate_on_submit():
         abort(400)
 
+    # The personal feed's secret shows on no public page, and no public feed
+    # depends on it.
+    writes_unseen(db.session())
     token = reset_feed_token(current_user)
     db.session.commit()
     session[NEW_FEED_TOKEN_KEY] = token
@@ -261,6 +270,9 @@ def forgot_password():
     if caught(form):
         return render_template("accounts/reset_link_sent.html")
 
+    # A reset link writes only the outbox and an invitation time, which no public
+    # page or feed shows.
+    writes_unseen(db.session())
     request_password_reset(form.email.data)
     db.session.commit()
 
@@ -294,6 +306,8 @@ def reset_password(token):
         status = 400 if request.method == "POST" else 200
         return render_template("accounts/reset_password.html", form=form), status
 
+    # A password shows on no public page or feed.
+    writes_unseen(db.session())
     set_password(user, form.new_password.data, now=utcnow())
     db.session.commit()
     _start_session(user)
@@ -316,6 +330,8 @@ def invitation(token):
         status = 400 if request.method == "POST" else 200
         return render_template("accounts/accept_invitation.html", form=form), status
 
+    # An account's name and password show on no public page or feed.
+    writes_unseen(db.session())
     accept_invitation(user, form.name.data, form.new_password.data, now=utcnow())
     db.session.commit()
     _start_session(user)

@@ -22,6 +22,8 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from ..database import begin_write
+
 logger = logging.getLogger(__name__)
 
 #: Seconds anything filed under a version is kept at most, however long the
@@ -124,16 +126,18 @@ def _start_version(state) -> str:
     return theirs if theirs is not None else mine
 
 
-def raise_version() -> None:
-    """Raise the data version now, for writes that no session saw (a restore).
+def raise_version() -> bool:
+    """Raise the data version now, for writes that no session saw (a restore, the
+    migrations); return whether Redis took it.
 
     A number that Redis lost (a restart) starts again from a random point rather
     than from one, so that it never repeats a number a worker filed something
-    under before the restart.
+    under before the restart. Without Redis, or when it cannot be reached, nothing
+    is raised and nothing fails: what workers kept expires by itself.
     """
     state = current_app.extensions.get(_EXTENSION)
     if state is None:
-        return
+        return False
     try:
         with state.client.pipeline(transaction=False) as pipe:
             pipe.set(state.key, secrets.randbelow(2**48), nx=True)
@@ -144,8 +148,9 @@ def raise_version() -> None:
         # Until Redis answers again, this worker keeps nothing rather than trust
         # a number that its own write did not move.
         state.seen = (None, _clock())
-        return
+        return False
     state.seen = (str(value), _clock())
+    return True
 
 
 def _warn(action: str, error: Exception) -> None:
@@ -165,14 +170,24 @@ def _warn(action: str, error: Exception) -> None:
 
 
 def writes_unseen(session) -> None:
-    """Say that the transaction of ``session`` writes only what no page or feed
-    shows (the outbox), so that its commit leaves the data version alone.
+    """Say that the transaction of ``session`` writes only what no public page or
+    feed shows (the outbox, a login time, a learner's progress), so that its commit
+    leaves the data version alone.
 
     Call it before the transaction writes: if it has written, or holds changes not
-    flushed yet, those may be seen, and the version is raised as usual.
+    flushed yet, those may be seen, and the version is raised as usual. The caller
+    vouches for the whole transaction, up to its commit, so only a view or command
+    that sees all of it should call this.
+
+    The transaction is made a write transaction here (see
+    :func:`~tfc_training.database.begin_write`): a mark made with none open would
+    otherwise outlive a request that ends up writing nothing (a refused login) and
+    pass to the session's next transaction, and on SQLite a later ``begin_write``
+    would end the transaction that holds the mark and start one without it.
     """
     if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
         return
+    begin_write(session)
     session.info[_UNSEEN] = True
 
 
@@ -198,6 +213,12 @@ def _note_statement(state):
 
 
 def _after_commit(session):
+    # SQLAlchemy reports a savepoint released as a commit too, while the savepoint
+    # is still the session's transaction. Its writes reach other workers only with
+    # the commit of the transaction around it, and must be counted then, marks and
+    # all.
+    if session.in_nested_transaction():
+        return
     wrote = session.info.pop(_WROTE, False)
     unseen = session.info.pop(_UNSEEN, False)
     if wrote and not unseen and has_app_context():

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.access import manageable_community_or_404, require_organiser
+from ..caching.versions import writes_unseen
 from ..database import utcnow
 from ..events.formatting import format_day
 from ..extensions import db
@@ -245,6 +246,9 @@ def by_link(token):
     if caught(form):
         return render_template("indicators/survey_thanks.html", already=False)
 
+    # Answers are counted only in the organisers' reports: no public page or feed
+    # shows them, so the pages kept for visitors stay.
+    writes_unseen(db.session())
     try:
         survey.record_answer(
             event,
@@ -281,6 +285,8 @@ def at_event(token):
     if caught(form):
         return render_template("indicators/survey_thanks.html", already=False)
 
+    # As through a personal link, the answer shows on no public page or feed.
+    writes_unseen(db.session())
     survey.record_answer(
         event,
         knows_hotline=form.knows_hotline.data,

@@ -2,7 +2,9 @@
 certificate check, and the training report for organisers and admins.
 
 Learners see only their own progress. Each view makes one access check, loads what
-it shows (404 when missing or archived), calls a service and commits once.
+it shows (404 when missing or archived), calls a service and commits once. A
+learner's progress shows on no public page or feed, so the views that record it
+leave the pages kept for visitors alone (see :func:`.writes_unseen`).
 """
 
 import logging
@@ -25,6 +27,7 @@ from flask_login import current_user, login_required
 
 from ..accounts.access import require_admin, require_organiser
 from ..accounts.models import User
+from ..caching.versions import writes_unseen
 from ..database import utcnow
 from ..events.text import render_markdown
 from ..extensions import db
@@ -110,6 +113,7 @@ def lesson(module_key, lesson_key):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
+        writes_unseen(db.session())
         try:
             done = services.complete_lesson(current_user, lesson, now=utcnow())
         except LearningRefused as refusal:
@@ -159,6 +163,7 @@ def quiz(module_key):
     if problems:
         return _quiz_page(progress, questions, form, choices, problems), 400
 
+    writes_unseen(db.session())
     try:
         result = services.submit_quiz(current_user, module, choices, now=utcnow())
     except LearningRefused as refusal:
@@ -214,6 +219,7 @@ def certificate():
     if request.method == "POST":
         if not ButtonForm().validate_on_submit():
             abort(400)
+        writes_unseen(db.session())
         issued = services.issue_certificate_if_earned(current_user, now=utcnow())
         db.session.commit()
         if issued is None and services.progress_of(current_user).certificate is None:

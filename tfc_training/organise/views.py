@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.access import manageable_event_or_404, require_organiser
 from ..audit.services import STATUS_LABELS, registrant_label, trail
+from ..caching.versions import writes_unseen
 from ..database import utcnow
 from ..events.csv_import import COLUMNS
 from ..events.importer import ImportFailed
@@ -407,6 +408,9 @@ def check_in(slug, registration_id):
     registration = _registration_or_404(event, registration_id)
     _check_button()
 
+    # Attendance and its audit entry show on no public page or feed: places count
+    # confirmed sign-ups, attended or not. A busy door leaves the kept pages alone.
+    writes_unseen(db.session())
     if _attempt(services.check_in, registration, actor=current_user, now=utcnow()):
         flash(
             _("Checked in: %(name)s.", name=registrant_label(registration)), "success"
