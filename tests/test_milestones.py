@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from tfc_training.extensions import db
 from tfc_training.indicators import services
 from tfc_training.indicators.models import Milestone, OutsideMeeting
-from tfc_training.indicators.services import MilestoneValues, Refused
+from tfc_training.indicators.services import MilestoneValues, Refused, local_today
 from tfc_training.reports.periods import half_year
 from tfc_training.reports.queries import build_report
 
@@ -193,7 +193,7 @@ def test_withdrawing_twice_says_so(organiser, site):
 def test_milestone_of_another_community_is_not_found(client, site, now):
     other = services.record_milestone(
         site.other,
-        MilestoneValues(kind="research-completed", achieved_on=now.date()),
+        MilestoneValues(kind="research-completed", achieved_on=local_today(now)),
         actor=None,
         now=now,
     )
@@ -233,7 +233,7 @@ def test_service_refuses_what_the_form_would(site, now):
             site.home,
             MilestoneValues(
                 kind="key-sectors-chosen",
-                achieved_on=now.date(),
+                achieved_on=local_today(now),
                 sectors=["schools", "media", "consumers"],
             ),
             actor=None,
@@ -245,7 +245,9 @@ def test_service_refuses_what_the_form_would(site, now):
 
 def test_database_refuses_an_unknown_kind(site, now):
     db.session.add(
-        Milestone(community_id=site.home.id, kind="world-peace", achieved_on=now.date())
+        Milestone(
+            community_id=site.home.id, kind="world-peace", achieved_on=local_today(now)
+        )
     )
 
     with pytest.raises(IntegrityError):
@@ -345,7 +347,9 @@ def test_meeting_form_explains_what_is_wrong(organiser, site, changes, field, me
 
 def test_database_refuses_a_meeting_of_nobody(site, now):
     db.session.add(
-        OutsideMeeting(community_id=site.home.id, held_on=now.date(), people_present=0)
+        OutsideMeeting(
+            community_id=site.home.id, held_on=local_today(now), people_present=0
+        )
     )
 
     with pytest.raises(IntegrityError):
@@ -383,7 +387,7 @@ def test_deleting_an_account_keeps_its_records(organiser, site):
 
 def test_records_show_as_of_the_day_they_were_reached(site, now):
     """A milestone reached yesterday but recorded today counts from yesterday."""
-    yesterday = now.date() - timedelta(days=1)
+    yesterday = local_today(now) - timedelta(days=1)
     services.record_milestone(
         site.home,
         MilestoneValues(kind="research-completed", achieved_on=yesterday),
@@ -468,7 +472,7 @@ def test_other_organiser_cannot_withdraw_a_meeting(client, site, now):
     meeting = services.record_meeting(
         site.home,
         services.MeetingValues(
-            held_on=now.date(), people_present=3, sectors=["schools", "media"]
+            held_on=local_today(now), people_present=3, sectors=["schools", "media"]
         ),
         actor=None,
         now=now,
@@ -486,7 +490,7 @@ def test_database_refuses_a_withdrawer_without_a_withdrawal(site, now):
     db.session.add(
         OutsideMeeting(
             community_id=site.home.id,
-            held_on=now.date(),
+            held_on=local_today(now),
             people_present=3,
             withdrawn_by_id=site.organiser.id,
         )
@@ -501,7 +505,7 @@ def test_meeting_of_another_community_is_not_found(organiser, site, now):
     meeting = services.record_meeting(
         site.other,
         services.MeetingValues(
-            held_on=now.date(), people_present=3, sectors=["schools", "media"]
+            held_on=local_today(now), people_present=3, sectors=["schools", "media"]
         ),
         actor=None,
         now=now,
