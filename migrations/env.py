@@ -2,9 +2,9 @@ import logging
 from contextlib import contextmanager
 from logging.config import fileConfig
 
+from alembic import context
 from flask import current_app
 
-from alembic import context
 from tfc_training.caching.versions import raise_version
 
 # this is the Alembic Config object, which provides
@@ -14,23 +14,23 @@ config = context.config
 # Keep the loggers the application already set up: without this, running the
 # migrations from inside a process (the tests, a command) would silence them.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
-logger = logging.getLogger('alembic.env')
+logger = logging.getLogger("alembic.env")
 
 
 def get_engine():
-    return current_app.extensions['migrate'].db.engine
+    return current_app.extensions["migrate"].db.engine
 
 
 def get_engine_url():
-    return get_engine().url.render_as_string(hide_password=False).replace('%', '%%')
+    return get_engine().url.render_as_string(hide_password=False).replace("%", "%%")
 
 
 # add your model's MetaData object here
 # for 'autogenerate' support
 # from myapp import mymodel
 # target_metadata = mymodel.Base.metadata
-config.set_main_option('sqlalchemy.url', get_engine_url())
-target_db = current_app.extensions['migrate'].db
+config.set_main_option("sqlalchemy.url", get_engine_url())
+target_db = current_app.extensions["migrate"].db
 
 # other values from the config, defined by the needs of env.py,
 # can be acquired:
@@ -39,7 +39,7 @@ target_db = current_app.extensions['migrate'].db
 
 
 def get_metadata():
-    if hasattr(target_db, 'metadatas'):
+    if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
     return target_db.metadata
 
@@ -57,9 +57,7 @@ def run_migrations_offline():
 
     """
     url = config.get_main_option("sqlalchemy.url")
-    context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
-    )
+    context.configure(url=url, target_metadata=get_metadata(), literal_binds=True)
 
     with context.begin_transaction():
         context.run_migrations()
@@ -77,15 +75,15 @@ def run_migrations_online():
     # when there are no changes to the schema
     # reference: http://alembic.zzzcomputing.com/en/latest/cookbook.html
     def process_revision_directives(context, revision, directives):
-        if getattr(config.cmd_opts, 'autogenerate', False):
+        if getattr(config.cmd_opts, "autogenerate", False):
             script = directives[0]
             if script.upgrade_ops.is_empty():
                 directives[:] = []
-                logger.info('No changes in schema detected.')
+                logger.info("No changes in schema detected.")
 
     # A copy: the callback set below belongs to this run only, and a process that
     # migrates several times (the tests) must not gather one per run.
-    conf_args = dict(current_app.extensions['migrate'].configure_args)
+    conf_args = dict(current_app.extensions["migrate"].configure_args)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
@@ -103,14 +101,14 @@ def run_migrations_online():
     try:
         with connectable.connect() as connection:
             context.configure(
-                connection=connection,
-                target_metadata=get_metadata(),
-                **conf_args
+                connection=connection, target_metadata=get_metadata(), **conf_args
             )
 
-            with sqlite_foreign_keys_deferred(connection):
-                with context.begin_transaction():
-                    context.run_migrations()
+            with (
+                sqlite_foreign_keys_deferred(connection),
+                context.begin_transaction(),
+            ):
+                context.run_migrations()
     finally:
         # Also after a failure: the steps before it may have been committed.
         if applied:
@@ -126,7 +124,7 @@ def data_changed_behind_the_sessions():
     the upgrade done: what the workers kept then expires within a minute.
     """
     if raise_version():
-        logger.info('Data version raised after the migrations.')
+        logger.info("Data version raised after the migrations.")
 
 
 @contextmanager

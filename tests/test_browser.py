@@ -436,6 +436,7 @@ def test_report_charts_hold_the_numbers_of_their_tables(
     page.set_viewport_size(PHONE)
     assert sideways_overflow(page) == 0
 
+
 # --- The Content-Security-Policy, as Chromium applies it ------------------------------
 
 #: Records each violation the browser reports, before any of the page's own code.

@@ -291,9 +291,7 @@ def refuses(statement, **values):
     return False
 
 
-def test_withdrawn_meetings_go_on_the_way_down_and_standing_ones_stay(
-    empty_app, now
-):
+def test_withdrawn_meetings_go_on_the_way_down_and_standing_ones_stay(empty_app, now):
     """The older schema cannot keep a meeting that does not count, so going down
     deletes the withdrawn ones; the rest come back up as standing meetings, and the
     table keeps its other constraints through both rebuilds."""

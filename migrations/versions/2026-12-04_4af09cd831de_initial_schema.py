@@ -9,9 +9,8 @@ Create Date: 2026-12-04 15:30:06.075056
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "4af09cd831de"

@@ -10,9 +10,8 @@ Create Date: 2026-12-04 18:32:40.365255
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b5e1d2c3f4a5"

@@ -9,9 +9,8 @@ Create Date: 2026-12-04 16:50:25.340701
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c463b391d2a2"

@@ -9,9 +9,8 @@ Create Date: 2026-12-04 15:49:41.602659
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f8ddc7e8e69c"

@@ -61,7 +61,12 @@ def report_counts(result: ImportResult) -> None:
         (_("Events"), result.events),
     ):
         click.echo(
-            _("%(label)s: %(created)d created, %(updated)d updated, %(unchanged)d"
-              " unchanged.", label=label, created=tally.created,
-              updated=tally.updated, unchanged=tally.unchanged)
+            _(
+                "%(label)s: %(created)d created, %(updated)d updated, %(unchanged)d"
+                " unchanged.",
+                label=label,
+                created=tally.created,
+                updated=tally.updated,
+                unchanged=tally.unchanged,
+            )
         )

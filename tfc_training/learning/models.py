@@ -212,7 +212,8 @@ class Certificate(db.Model):
             postgresql_where=text("revoked_at IS NULL"),
         ),
         CheckConstraint(
-            "(revoked_at IS NULL) = (revoked_reason IS NULL)", name="revocation_reasoned"
+            "(revoked_at IS NULL) = (revoked_reason IS NULL)",
+            name="revocation_reasoned",
         ),
     )
 

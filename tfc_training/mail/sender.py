@@ -134,7 +134,7 @@ class BackgroundSender:
         try:
             with self.app.app_context():
                 report = deliver(ids)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 (whatever fails stays queued)
             # Only the kind of error is logged: database errors quote the values of
             # their statement, which may be addresses or message text.
             logger.warning(
