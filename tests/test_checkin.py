@@ -300,8 +300,8 @@ def test_walk_ins_may_go_beyond_the_capacity(organiser, today):
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"sector": "aliens"}, "Not a valid choice"),
-        ({"language": "xx"}, "Not a valid choice"),
+        ({"sector": "aliens"}, "Choose one of the options offered."),
+        ({"language": "xx"}, "Choose one of the options offered."),
         ({"name": "x" * 121}, "at most 120"),
         ({"nonce": "not/one-we-gave"}, "This form is out of date"),
     ],

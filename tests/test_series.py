@@ -486,7 +486,7 @@ def test_the_form_makes_a_monthly_series_on_the_second_tuesday(client, site):
         (
             {"repeat_until": ""},
             "repeat_until",
-            "Give either the last date or the number of times, not both.",
+            "Say when the series ends: give the last date or the number of times.",
         ),
         (
             {"repeat_until": "2034-01-01"},
