@@ -279,6 +279,17 @@ def test_a_walk_in_is_confirmed_and_checked_in(organiser, site, today):
     assert audit_actions(today) == ["registration.walk_in_added"]
 
 
+def test_the_walk_ins_are_counted_in_words_that_agree(organiser, today):
+    walk_in(organiser, today, name="Carla Ruiz")
+
+    html = page(organiser, today).get_data(as_text=True)
+
+    assert '<span class="count">1</span> walk-in<' in html
+    walk_in(organiser, today, name="Dan Ruiz")
+    html = page(organiser, today).get_data(as_text=True)
+    assert '<span class="count">2</span> walk-ins<' in html
+
+
 def test_a_walk_in_may_give_no_name(organiser, today):
     walk_in(organiser, today)
 

@@ -593,6 +593,37 @@ def test_cancelling_asks_first(organiser, site):
     assert fresh(Event, site.event.id).status == "published"
 
 
+def test_cancelling_an_event_nobody_signed_up_for_mentions_no_e_mail(organiser, site):
+    add_registration(site.event, status="cancelled")
+
+    html = organiser.get(f"/organise/events/{site.event.slug}/cancel").get_data(
+        as_text=True
+    )
+    assert "Nobody has signed up, so no one needs to be told." in html
+    assert "e-mail" not in html.split("<h1")[1].split("</form>")[0]
+
+    response = organiser.post(
+        f"/organise/events/{site.event.slug}/cancel", follow_redirects=True
+    )
+    done = response.get_data(as_text=True)
+    assert "The event is cancelled." in done
+    assert "told" not in done
+
+
+def test_cancelling_says_how_many_people_are_told(organiser, site):
+    add_registration(site.event, status="confirmed")
+    add_registration(site.event, status="pending")
+
+    response = organiser.post(
+        f"/organise/events/{site.event.slug}/cancel", follow_redirects=True
+    )
+
+    assert (
+        "The event is cancelled, and the 2 people who signed up are told by e-mail."
+        in response.get_data(as_text=True)
+    )
+
+
 def test_cancelling_raises_the_sequence_and_emails_the_registrants(
     organiser, client, site
 ):
