@@ -1029,8 +1029,9 @@ def test_invitation_losing_a_race_for_the_address_is_refused(
             {"name": "Nia\nNewcomer"},
             "Write this on one line, without special characters.",
         ),
-        ({"role": "owner"}, "Not a valid choice"),
+        ({"role": "owner"}, "Choose one of the options offered."),
         ({"communities": ["99999"]}, "Choose communities from the list."),
+        ({"communities": ["abc"]}, "Choose only among the options offered."),
     ],
 )
 def test_invitation_form_refusals_name_the_problem(

@@ -279,6 +279,17 @@ def test_a_walk_in_is_confirmed_and_checked_in(organiser, site, today):
     assert audit_actions(today) == ["registration.walk_in_added"]
 
 
+def test_the_walk_ins_are_counted_in_words_that_agree(organiser, today):
+    walk_in(organiser, today, name="Carla Ruiz")
+
+    html = page(organiser, today).get_data(as_text=True)
+
+    assert '<span class="count">1</span> walk-in<' in html
+    walk_in(organiser, today, name="Dan Ruiz")
+    html = page(organiser, today).get_data(as_text=True)
+    assert '<span class="count">2</span> walk-ins<' in html
+
+
 def test_a_walk_in_may_give_no_name(organiser, today):
     walk_in(organiser, today)
 
@@ -300,8 +311,8 @@ def test_walk_ins_may_go_beyond_the_capacity(organiser, today):
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"sector": "aliens"}, "Not a valid choice"),
-        ({"language": "xx"}, "Not a valid choice"),
+        ({"sector": "aliens"}, "Choose one of the options offered."),
+        ({"language": "xx"}, "Choose one of the options offered."),
         ({"name": "x" * 121}, "at most 120"),
         ({"nonce": "not/one-we-gave"}, "This form is out of date"),
     ],

@@ -230,10 +230,14 @@ def test_a_chosen_slug_that_is_taken_is_refused_next_to_the_field(organiser, sit
     [
         ({"title": "  "}, "title", "Give the event a title"),
         ({"slug": "Not A Slug"}, "slug", "lower-case letters"),
-        ({"type": "party"}, "type", "Not a valid choice"),
+        ({"type": "party"}, "type", "Choose one of the options offered."),
         ({"sectors": None}, "sectors", "at least one sector"),
-        ({"sectors": ["schools", "aliens"]}, "sectors", "not a valid choice"),
-        ({"language": "xx"}, "language", "Not a valid choice"),
+        (
+            {"sectors": ["schools", "aliens"]},
+            "sectors",
+            "One of the choices is not among the options offered.",
+        ),
+        ({"language": "xx"}, "language", "Choose one of the options offered."),
         ({"timezone": "Mars/Olympus"}, "timezone", "Unknown time zone"),
         ({"starts_at": ""}, "starts_at", "starts"),
         ({"starts_at": "tomorrow"}, "starts_at", "2027-02-03 18:30"),
@@ -260,7 +264,7 @@ def test_a_chosen_slug_that_is_taken_is_refused_next_to_the_field(organiser, sit
             "end_date",
             "cannot be before",
         ),
-        ({"community": ""}, "community", "Not a valid choice"),
+        ({"community": ""}, "community", "Choose one of the options offered."),
         ({"title": "Two\nlines"}, "title", "on one line"),
         (
             {"starts_at": "9999-12-31T23:00", "ends_at": "9999-12-31T23:30"},
@@ -354,7 +358,7 @@ def test_organisers_cannot_create_events_for_another_community(organiser, site):
     response = organiser.post("/organise/events/new", data=new_event_data(site.other))
 
     assert response.status_code == 400
-    assert "Not a valid choice" in field_errors(
+    assert "Choose one of the options offered." in field_errors(
         response.get_data(as_text=True), "community"
     )
 
@@ -587,6 +591,37 @@ def test_cancelling_asks_first(organiser, site):
 
     assert "The 1 person who signed up is told by e-mail" in html
     assert fresh(Event, site.event.id).status == "published"
+
+
+def test_cancelling_an_event_nobody_signed_up_for_mentions_no_e_mail(organiser, site):
+    add_registration(site.event, status="cancelled")
+
+    html = organiser.get(f"/organise/events/{site.event.slug}/cancel").get_data(
+        as_text=True
+    )
+    assert "Nobody has signed up, so no one needs to be told." in html
+    assert "e-mail" not in html.split("<h1")[1].split("</form>")[0]
+
+    response = organiser.post(
+        f"/organise/events/{site.event.slug}/cancel", follow_redirects=True
+    )
+    done = response.get_data(as_text=True)
+    assert "The event is cancelled." in done
+    assert "told" not in done
+
+
+def test_cancelling_says_how_many_people_are_told(organiser, site):
+    add_registration(site.event, status="confirmed")
+    add_registration(site.event, status="pending")
+
+    response = organiser.post(
+        f"/organise/events/{site.event.slug}/cancel", follow_redirects=True
+    )
+
+    assert (
+        "The event is cancelled, and the 2 people who signed up are told by e-mail."
+        in response.get_data(as_text=True)
+    )
 
 
 def test_cancelling_raises_the_sequence_and_emails_the_registrants(

@@ -2,15 +2,17 @@
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
-from report_support import Builder, build_known_year, local
+from learning_support import add_module
+from report_support import LOS_ANGELES, Builder, build_known_year, local
 from sql_support import count_queries
 from sqlalchemy import insert
 
 from tfc_training.extensions import db
 from tfc_training.indicators.models import Milestone, SurveyResponse
+from tfc_training.learning.models import ModuleCompletion
 from tfc_training.registration.models import Registration
 from tfc_training.reports.periods import (
     PeriodError,
@@ -534,3 +536,163 @@ def test_milestone_recorded_in_july_is_absent_from_january_to_june(app):
     assert second_half.figure(scope, "milestone-survivor-referral-ready") == Figure(
         1, 0, became_true_on=date(2026, 7, 1)
     )
+
+
+# --- Only what has taken place ------------------------------------------------------
+
+#: The moment the following reports are made: 4 December 2026, noon in Los Angeles.
+NOW = local("2026-12-04 12:00")
+H2_2026 = half_year(2026, 2)
+
+
+def build_half_with_a_future(build):
+    """Events, check-ins and records of July–December 2026, some before ``NOW`` and
+    some after it."""
+    community = build.community("solo", "Solo TFC")
+    for start in ("2026-07-09 18:00", "2026-11-12 18:00", "2026-12-17 18:00"):
+        build.event(community, "tfc-meeting", start)
+    past = build.event(community, "stakeholder-meeting", "2026-12-03 17:00")
+    build.attend(past, "schools")
+    build.attend(past, "media")
+    # Checked in on the day, before it starts: not yet held, so not yet attendance.
+    later_today = build.event(community, "stakeholder-meeting", "2026-12-04 17:00")
+    build.attend(later_today, "schools")
+    build.attend(later_today, "law-enforcement")
+    under_way = build.event(community, "awareness", "2026-12-04 11:30")
+    build.attend(under_way, "consumers")
+    build.event(community, "awareness", "2026-12-20 10:00")
+    build.event(community, "awareness", "2027-02-20 10:00")
+    db.session.commit()
+    return community
+
+
+def test_events_after_now_are_not_held(app):
+    build = Builder()
+    build_half_with_a_future(build)
+
+    report = build_report(Admin(), H2_2026, now=NOW)
+
+    whole = report.whole
+    # The meetings of July and November; December's is still to come.
+    assert report.figure(whole, "events-tfc-meeting") == Figure(2, 0)
+    assert report.figure(whole, "months-with-tfc-meeting") == Figure(2, 0)
+    # The awareness event under way counts; the one on the 20th does not.
+    assert report.figure(whole, "events-awareness") == Figure(1, 0)
+    assert report.figure(whole, "events-stakeholder-meeting") == Figure(1, 0)
+    assert report.figure(whole, "events") == Figure(4, 0)
+    assert report.figure(whole, "attendance") == Figure(3, 0)
+    assert report.figure(whole, "attendance-sector-law-enforcement") == Figure(0, 0)
+    assert report.figure(whole, "stakeholder-meetings") == Figure(1, 0)
+    assert report.begun and not report.over
+    assert report.period_label == "July–December 2026, so far (as of 2026-12-04)"
+
+
+def test_the_same_events_count_once_the_period_is_over(app):
+    build = Builder()
+    build_half_with_a_future(build)
+
+    report = build_report(Admin(), H2_2026, now=local("2027-01-05 09:00"))
+
+    whole = report.whole
+    assert report.figure(whole, "events-tfc-meeting") == Figure(3, 0)
+    assert report.figure(whole, "months-with-tfc-meeting") == Figure(3, 0)
+    assert report.figure(whole, "events") == Figure(7, 0)
+    assert report.figure(whole, "stakeholder-meetings") == Figure(2, 0)
+    assert report.over
+    assert report.period_label == "July–December 2026"
+
+
+def test_records_dated_after_today_are_not_counted(app):
+    """Records the forms refuse to date in the future (milestones, meetings held
+    elsewhere, survey answers, training) are cut at today all the same."""
+    build = Builder()
+    community = build.community("solo", "Solo TFC")
+    event = build.event(community, "awareness", "2026-11-10 18:00")
+    build.milestone(community, "research-completed", "2026-12-10")
+    build.milestone(community, "survivor-referral-ready", "2026-12-01")
+    build.outside_meeting(community, "2026-12-11", ["schools", "media"])
+    build.outside_meeting(community, "2026-12-02", ["schools", "media"])
+    build.answer(event, "2026-12-05", "yes", "yes")
+    build.answer(event, "2026-11-10", "no", "yes")
+    leader = build.leader("leader@example.org", community)
+    module = add_module("report-future", position=1, lessons=1, questions=1)
+    db.session.add(
+        ModuleCompletion(
+            user_id=leader.id,
+            module_id=module.id,
+            module_version=1,
+            completed_at=local("2026-12-06 10:00"),
+        )
+    )
+    db.session.commit()
+
+    report = build_report(Admin(), H2_2026, now=NOW)
+
+    (scope,) = report.communities
+    assert report.figure(scope, "milestone-research-completed") == Figure(0, 0)
+    assert report.figure(scope, "milestone-survivor-referral-ready").value == 1
+    assert report.figure(scope, "stakeholder-meetings-outside") == Figure(1, 0)
+    assert report.figure(scope, "survey-answers") == Figure(1, 0)
+    assert report.figure(scope, "modules-completed") == Figure(0, 0)
+
+
+def test_a_period_not_begun_has_no_figures(app):
+    build = Builder()
+    build_half_with_a_future(build)
+
+    report = build_report(Admin(), half_year(2027, 1), now=NOW)
+
+    assert not report.begun
+    assert report.period_label == "January–June 2027 (not begun)"
+    for scope in report.scopes:
+        for indicator in report.indicators:
+            figure = report.figure(scope, indicator.key)
+            assert figure.value is None, indicator.key
+    # The half year before is under way: counted so far.
+    assert report.figure(report.whole, "events") == Figure(None, 4)
+
+
+def test_page_and_csv_say_a_period_is_counted_so_far(client, login, admin):
+    today = datetime.now(LOS_ANGELES).date()
+    build = Builder()
+    community = build.community("solo", "Solo TFC")
+    build.event(community, "awareness", f"{today - timedelta(days=10)} 18:00")
+    build.event(community, "awareness", f"{today + timedelta(days=10)} 18:00")
+    db.session.commit()
+    login(client, admin)
+    days = f"start={today - timedelta(days=20)}&end={today + timedelta(days=20)}"
+    label = (
+        f"{today - timedelta(days=20)} to {today + timedelta(days=20)},"
+        f" so far (as of {today})"
+    )
+
+    html = client.get(f"/reports/?{days}").get_data(as_text=True)
+
+    assert label in html
+    assert f"so far, up to {today}. Events scheduled after today" in html
+    body = client.get(f"/reports/indicators.csv?{days}").data.decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff"))))
+    held = next(
+        row
+        for row in rows
+        if row["Community"] == "City-wide" and row["Indicator"] == "Events held"
+    )
+    assert (held["Value"], held["Period"]) == ("1", label)
+
+
+def test_page_and_csv_of_a_period_not_begun_show_no_results(client, login, admin):
+    build = Builder()
+    community = build.community("solo", "Solo TFC")
+    build.event(community, "awareness", "2099-02-10 18:00")
+    db.session.commit()
+    login(client, admin)
+
+    html = client.get("/reports/?period=2099-H1").get_data(as_text=True)
+
+    assert "January–June 2099 has not begun: nothing has been held in it yet." in html
+    assert "<svg" not in html
+    assert 'data-indicator="events"' not in html
+    body = client.get("/reports/indicators.csv?period=2099-H1").data.decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff"))))
+    assert rows and all(row["Value"] == "" for row in rows)
+    assert {row["Period"] for row in rows} == {"January–June 2099 (not begun)"}

@@ -33,6 +33,7 @@ from tfc_training.events.recurrence import (
     WEEKDAY_CODES,
     Rule,
     RuleError,
+    describe,
     local_starts,
     rule_from_mapping,
     rule_from_rrule,
@@ -189,6 +190,9 @@ def test_cancelling_a_date_says_the_other_dates_stay(client, site, now):
     page = client.get(f"/organise/events/{second.slug}/cancel")
 
     assert "only this date is cancelled" in page.get_data(as_text=True)
+    # Nobody signed up for it, so there is nobody to e-mail.
+    assert "The 0 people" not in page.get_data(as_text=True)
+    assert "Nobody has signed up" in page.get_data(as_text=True)
 
 
 def test_a_cancelled_date_is_an_exdate_of_the_series_in_the_feed(
@@ -486,7 +490,7 @@ def test_the_form_makes_a_monthly_series_on_the_second_tuesday(client, site):
         (
             {"repeat_until": ""},
             "repeat_until",
-            "Give either the last date or the number of times, not both.",
+            "Say when the series ends: give the last date or the number of times.",
         ),
         (
             {"repeat_until": "2034-01-01"},
@@ -787,3 +791,11 @@ def test_a_series_is_not_changed_from_a_date_that_has_begun(app, site, now):
             actor=site.organiser,
             now=now,
         )
+
+
+def test_a_rule_says_how_many_times_in_words_that_agree(app):
+    once = Rule(freq="weekly", weekdays=("WE",), count=1)
+    twice = Rule(freq="weekly", weekdays=("WE",), count=2)
+
+    assert describe(once).endswith(", 1 time")
+    assert describe(twice).endswith(", 2 times")

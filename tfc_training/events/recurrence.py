@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 #: The most dates one series may have; a longer programme is made as a new series.
 MAX_OCCURRENCES = 104
@@ -202,7 +203,11 @@ def describe(rule: Rule) -> str:
         return str(
             _l("%(rule)s, until %(date)s", rule=text, date=rule.until.isoformat())
         )
-    return str(_l("%(rule)s, %(count)d times", rule=text, count=rule.count))
+    return str(
+        lazy_ngettext(
+            "%(rule)s, %(num)d time", "%(rule)s, %(num)d times", rule.count, rule=text
+        )
+    )
 
 
 # --- Reading rules from files ----------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, func, select
 
 from ..audit.models import AuditEntry
@@ -73,6 +74,11 @@ class EventCounts:
     pending: int = 0
     checked_in: int = 0
     walk_ins: int = 0
+
+    @property
+    def signed_up(self) -> int:
+        """People who hold a place, a turn or a request: those told of a change."""
+        return self.confirmed + self.waiting + self.pending
 
 
 def managed_communities(user) -> list[Community]:
@@ -301,10 +307,12 @@ def update_event(event: Event, values: Mapping, *, actor, now: datetime) -> list
     capacity_changed = new_capacity != event.capacity and new_capacity is not None
     if capacity_changed and new_capacity < confirmed:
         raise ActionRefused(
-            _(
-                "%(count)d people already have a place. Raise the capacity to at least"
-                " %(count)d, or cancel registrations first.",
-                count=confirmed,
+            ngettext(
+                "%(num)d person already has a place. Raise the capacity to at least"
+                " %(num)d, or cancel the registration first.",
+                "%(num)d people already have a place. Raise the capacity to at least"
+                " %(num)d, or cancel registrations first.",
+                confirmed,
             ),
             field="capacity",
         )

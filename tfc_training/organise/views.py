@@ -227,7 +227,22 @@ def cancel_event(slug):
     _check_button(form)
 
     if _attempt(services.cancel_event, event, actor=current_user, now=utcnow()):
-        flash(_("The event is cancelled and its registrants are told."), "success")
+        # Registrations keep their status when the event is cancelled, so they
+        # still say who was told.
+        told = services.counts_by_event([event.id])[event.id].signed_up
+        if told:
+            flash(
+                ngettext(
+                    "The event is cancelled, and the %(num)d person who signed up"
+                    " is told by e-mail.",
+                    "The event is cancelled, and the %(num)d people who signed up"
+                    " are told by e-mail.",
+                    told,
+                ),
+                "success",
+            )
+        else:
+            flash(_("The event is cancelled."), "success")
     return redirect(url_for(".edit_event", slug=event.slug), code=303)
 
 

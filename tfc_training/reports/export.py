@@ -11,7 +11,9 @@ from .queries import Figure, Report
 
 def report_csv(report: Report) -> str:
     """One line per scope and indicator: the period's value, the previous one and the
-    change, and for milestones the day they became true.
+    change, and for milestones the day they became true. A period not over is named
+    with the day its figures run to, and one not begun has empty values, as on the
+    page.
 
     Text cells (community names, which organisers type) are guarded against formula
     injection; numbers are written as the report computed them, so that a negative
@@ -41,9 +43,9 @@ def report_csv(report: Report) -> str:
                     safe_cell(scope.label),
                     safe_cell(indicator.section),
                     safe_cell(report.line_label(scope, indicator)),
-                    safe_cell(report.period.label),
+                    safe_cell(report.period_label),
                     number_cell(figure.value),
-                    safe_cell(report.previous.label),
+                    safe_cell(report.previous_label),
                     number_cell(figure.previous),
                     number_cell(figure.change),
                     _became_true(figure),

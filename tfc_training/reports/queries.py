@@ -8,11 +8,16 @@ A report sends the same fixed number of queries whatever the amount of data.
 The report's period and the one before it are adjacent, so every query reads the
 span from the start of the previous period to the end of the current one and says
 in a ``CASE`` which of the two each row belongs to.
+
+Every indicator counts only what has taken place by the moment the report is made:
+an event is held once it has started, so a period not yet over is counted so far and
+one that has not begun has no figures at all. Events scheduled later are plans, not
+results, and a report handed to the board must not present them as done.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -33,6 +38,7 @@ from sqlalchemy import (
 
 from ..accounts.models import Membership
 from ..communities.models import Community
+from ..database import utcnow
 from ..events.models import Event
 from ..extensions import db
 from ..indicators.models import (
@@ -85,7 +91,7 @@ class Figure:
     """An indicator's value in the period and in the one before it.
 
     Milestones are 1 (true) or 0 with ``became_true_on``; percentages are ``None``
-    when nobody answered.
+    when nobody answered, and every value is ``None`` for a period not yet begun.
     """
 
     value: float | None
@@ -118,7 +124,41 @@ class Report:
     previous: Period
     scopes: list[Scope]
     indicators: list[Indicator]
+    #: The network's day on which the report was made: nothing after it is counted.
+    as_of: date
     figures: dict[tuple, Figure] = field(default_factory=dict)
+
+    @property
+    def begun(self) -> bool:
+        """Whether any of the period has passed, so that it can have figures."""
+        return self.period.start <= self.as_of
+
+    @property
+    def over(self) -> bool:
+        """Whether the whole period has passed, so that its figures are final."""
+        return self.period.end < self.as_of
+
+    @property
+    def period_label(self) -> str:
+        return self.label_of(self.period)
+
+    @property
+    def previous_label(self) -> str:
+        return self.label_of(self.previous)
+
+    def label_of(self, period: Period) -> str:
+        """The period's name, saying when its figures are only so far or none yet."""
+        if self.as_of < period.start:
+            return str(_l("%(period)s (not begun)", period=period.label))
+        if self.as_of <= period.end:
+            return str(
+                _l(
+                    "%(period)s, so far (as of %(day)s)",
+                    period=period.label,
+                    day=self.as_of.isoformat(),
+                )
+            )
+        return period.label
 
     def figure(self, scope: Scope, key: str) -> Figure:
         return self.figures[(scope.key, key)]
@@ -208,16 +248,19 @@ class _Tally:
         return self.numbers.get((scope_key, key, period), 0)
 
 
-def build_report(viewer, period: Period) -> Report:
+def build_report(viewer, period: Period, now: datetime | None = None) -> Report:
     """Every indicator for the communities ``viewer`` may see, for ``period`` and the
-    one before it.
+    one before it, counting what had taken place by ``now`` (by default, the present).
 
     Admins see every community and the city as a whole, network events included;
     organisers their own communities and those together.
     """
     previous = period.previous()
     community_ids = None if viewer.is_admin else sorted(viewer.organised_community_ids)
-    span = _Span(previous, period, ZoneInfo(current_app.config["DEFAULT_TIMEZONE"]))
+    now = now or utcnow()
+    span = _Span(
+        previous, period, ZoneInfo(current_app.config["DEFAULT_TIMEZONE"]), now
+    )
 
     scopes = [_whole_scope(viewer)] + [
         Scope(key=community.id, label=community.name, community=community)
@@ -230,16 +273,21 @@ def build_report(viewer, period: Period) -> Report:
     _count_training(tally, span, community_ids)
     _count_outside_meetings(tally, span, community_ids)
     _count_survey(tally, span, community_ids)
-    became_true = _milestones_reached(period, community_ids)
-    details = _milestone_details(period, community_ids)
+    became_true = _milestones_reached(span.last_day, community_ids)
+    details = _milestone_details(span.last_day, community_ids)
 
     indicators = _indicators(period, tally)
-    report = Report(period, previous, scopes, indicators)
+    report = Report(period, previous, scopes, indicators, as_of=span.today)
     for scope in scopes:
         for indicator in indicators:
-            report.figures[(scope.key, indicator.key)] = _figure(
-                tally, became_true, details, report, scope, indicator
-            )
+            figure = _figure(tally, became_true, details, report, scope, indicator)
+            # A period that has not begun has no results yet, rather than zeros
+            # that would read as a count of nothing done.
+            if span.today < previous.start:
+                figure = replace(figure, previous=None)
+            if span.today < period.start:
+                figure = replace(figure, value=None, became_true_on=None, details=())
+            report.figures[(scope.key, indicator.key)] = figure
     return report
 
 
@@ -407,17 +455,22 @@ def _indicators(period: Period, tally: _Tally) -> list[Indicator]:
 
 
 class _Span:
-    """The two periods' bounds, as instants for timestamps and as days for dates."""
+    """The two periods' bounds, as instants for timestamps and as days for dates,
+    cut short at ``now``: what lies after it has not taken place."""
 
-    def __init__(self, previous: Period, period: Period, zone: ZoneInfo):
+    def __init__(self, previous: Period, period: Period, zone: ZoneInfo, now):
         self.previous = previous
         self.period = period
         self.zone = zone
         self.start, self.split = previous.utc_bounds(zone)
-        self.end = period.utc_bounds(zone)[1]
+        self.end = min(period.utc_bounds(zone)[1], now)
+        self.today = now.astimezone(zone).date()
+        #: The last day whose dated records count: today, or the period's end.
+        self.last_day = min(period.end, self.today)
 
     def holds(self, column):
-        """A condition: the instant in ``column`` lies in one of the two periods."""
+        """A condition: the instant in ``column`` lies in one of the two periods,
+        and has passed."""
         return and_(column >= self.start, column < self.end)
 
     def which(self, column):
@@ -425,7 +478,7 @@ class _Span:
         return case((column >= self.split, literal(CURRENT)), else_=literal(PREVIOUS))
 
     def holds_day(self, column):
-        return and_(column >= self.previous.start, column <= self.period.end)
+        return and_(column >= self.previous.start, column <= self.last_day)
 
     def which_day(self, column):
         return case(
@@ -487,8 +540,9 @@ def _grouped(rows, *names, counts=()):
 def _count_events(tally: _Tally, span: _Span, community_ids) -> None:
     """Events held, by type, and the months in which each TFC met.
 
-    An event is held when it is published (not a draft, not cancelled) and starts in
-    the period.
+    An event is held when it is published (not a draft, not cancelled), starts in
+    the period and has started by now. An event under way counts: its check-ins
+    count as attendance, and the two figures must agree.
     """
     rows = (
         select(
@@ -515,7 +569,7 @@ def _count_events(tally: _Tally, span: _Span, community_ids) -> None:
 
 
 def _attendances(span: _Span, community_ids):
-    """Check-ins that still stand, at events that took place in the two periods.
+    """Check-ins that still stand, at events of the two periods that have started.
 
     Erased registrations count: only their personal fields are gone.
     """
@@ -704,17 +758,17 @@ def _count_survey(tally: _Tally, span: _Span, community_ids) -> None:
             tally.add(community_id, "survey-can-name-sign-count", which, amount)
 
 
-def _milestones_reached(period: Period, community_ids) -> dict[tuple[int, str], date]:
-    """The day each community's milestones became true, as far as ``period`` knows.
+def _milestones_reached(last_day: date, community_ids) -> dict[tuple[int, str], date]:
+    """The day each community's milestones became true, up to ``last_day``: the
+    period's last day, or today if sooner.
 
-    A milestone achieved after the period's last day does not count, nor does a
-    withdrawn record.
+    A milestone achieved after that day does not count, nor does a withdrawn record.
     """
     rows = db.session.execute(
         select(Milestone.community_id, Milestone.kind, func.min(Milestone.achieved_on))
         .where(
             Milestone.withdrawn_at.is_(None),
-            Milestone.achieved_on <= period.end,
+            Milestone.achieved_on <= last_day,
             _in_scope(Milestone.community_id, community_ids),
         )
         .group_by(Milestone.community_id, Milestone.kind)
@@ -722,12 +776,13 @@ def _milestones_reached(period: Period, community_ids) -> dict[tuple[int, str], 
     return {(community_id, kind): day for community_id, kind, day in rows}
 
 
-def _milestone_details(period: Period, community_ids) -> dict[tuple[int, str], list]:
+def _milestone_details(last_day: date, community_ids) -> dict[tuple[int, str], list]:
     """The sectors (key sectors chosen, justice sectors trained) and languages
-    (recovery resources) that each community's standing milestones name."""
+    (recovery resources) that each community's standing milestones name, up to
+    ``last_day``."""
     standing = and_(
         Milestone.withdrawn_at.is_(None),
-        Milestone.achieved_on <= period.end,
+        Milestone.achieved_on <= last_day,
         _in_scope(Milestone.community_id, community_ids),
     )
     sectors = (

@@ -86,7 +86,8 @@ def report():
         "reports/report.html",
         error=None,
         report=built,
-        charts=report_charts(built),
+        # A period not yet begun has no figures to draw.
+        charts=report_charts(built) if built.begun else [],
         halves=_half_years(today),
         chosen=period.query_args(),
     )
