@@ -6,6 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Links in e-mail start with the site's address, so it follows HOST and PORT unless
+# TFC_SITE_URL is set already.
+TFC_SITE_URL ?= http://$(HOST):$(PORT)
+LOCAL_CONFIG := instance/config.py
 
 .PHONY: run test install browser node
 
@@ -19,12 +23,20 @@ $(VENV)/.installed: pyproject.toml $(BIN)/activate
 
 install: $(VENV)/.installed
 
+# A secret key of this checkout's own, so that the README's flask commands work as
+# written, outside debug mode, and sign links the dev server accepts. Made once;
+# an instance/config.py that exists already is left as it is.
+$(LOCAL_CONFIG): | $(BIN)/activate
+	mkdir -p instance
+	$(BIN)/python -c "import secrets; print('# Settings of this checkout, made by make run.'); print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@.tmp
+	mv $@.tmp $@
+
 # Serve the site on SQLite with the curriculum and sample events loaded, in debug mode.
-run: install
-	FLASK_DEBUG=1 $(BIN)/flask --app wsgi db upgrade
-	FLASK_DEBUG=1 $(BIN)/flask --app wsgi curriculum sync
-	FLASK_DEBUG=1 $(BIN)/flask --app wsgi demo load
-	FLASK_DEBUG=1 $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+run: install $(LOCAL_CONFIG)
+	TFC_SITE_URL=$(TFC_SITE_URL) $(BIN)/flask --app wsgi db upgrade
+	TFC_SITE_URL=$(TFC_SITE_URL) $(BIN)/flask --app wsgi curriculum sync
+	TFC_SITE_URL=$(TFC_SITE_URL) $(BIN)/flask --app wsgi demo load
+	TFC_SITE_URL=$(TFC_SITE_URL) FLASK_DEBUG=1 $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 # Run the test suite, one process per core; set TFC_TEST_POSTGRES_URL to include
 # PostgreSQL. PYTEST_ARGS replaces the default, e.g. PYTEST_ARGS=tests/test_feeds.py.

@@ -1,5 +1,17 @@
 """WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi ...``."""
 
-from tfc_training import create_app
+import sys
 
-app = create_app()
+from tfc_training import ConfigurationError, create_app
+
+#: The exit status gunicorn's master reads as "the application failed to load": it
+#: then stops, instead of starting new workers that fail the same way forever. Any
+#: status other than 0 tells a shell or cron that a ``flask`` command failed.
+APP_LOAD_ERROR = 4
+
+try:
+    app = create_app()
+except ConfigurationError as error:
+    # A setting to fix is not a bug: say which one in a line, without a traceback.
+    print(f"tfc-training cannot start: {error}", file=sys.stderr)
+    sys.exit(APP_LOAD_ERROR)

@@ -426,6 +426,34 @@ def test_disabling_an_account_ends_its_sessions(app, learner, admin, login):
     assert fresh(learner).disabled_at is not None
 
 
+def test_enabling_an_account_again_brings_no_old_session_back(
+    app, learner, admin, login
+):
+    person, staff = app.test_client(), app.test_client()
+    login(person, learner)
+    login(staff, admin)
+
+    staff.post(f"/admin/people/{learner.id}/disable")
+    staff.post(f"/admin/people/{learner.id}/enable")
+
+    assert fresh(learner).disabled_at is None
+    assert not is_logged_in(person)
+    # The same cookie stays dead on later requests too, while a new login works.
+    assert not is_logged_in(person)
+    login(person, learner)
+    assert is_logged_in(person)
+
+
+def test_enabling_again_keeps_the_sessions_of_others(app, learner, admin, login):
+    staff = app.test_client()
+    login(staff, admin)
+
+    staff.post(f"/admin/people/{learner.id}/disable")
+    staff.post(f"/admin/people/{learner.id}/enable")
+
+    assert is_logged_in(staff)
+
+
 def test_changing_the_password_ends_the_other_sessions(app, learner, login):
     here, elsewhere = app.test_client(), app.test_client()
     login(here, learner)
@@ -669,6 +697,22 @@ def login_works(app, user, password):
         .status_code
         == 303
     )
+
+
+def test_reset_link_from_before_a_disabling_stays_dead_after_enabling(
+    app, client, learner, admin, login, last_link_to
+):
+    forgot(client, learner.email)
+    path = last_link_to(learner.email)
+    staff = app.test_client()
+    login(staff, admin)
+
+    staff.post(f"/admin/people/{learner.id}/disable")
+    staff.post(f"/admin/people/{learner.id}/enable")
+
+    assert client.get(path).status_code == 404
+    assert reset(client, path).status_code == 404
+    assert login_works(app, learner, PASSWORD)
 
 
 def test_reset_link_works_only_once(client, learner, last_link_to):

@@ -100,6 +100,19 @@ def test_304_carries_the_same_caching_rules_as_the_feed(client, feeds, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_if_modified_since_alone_gets_the_whole_feed(client, feeds, kind):
+    """Only the ETag decides a 304, as the README says."""
+    first = client.get(feeds[kind])
+
+    again = client.get(
+        feeds[kind], headers={"If-Modified-Since": first.headers["Last-Modified"]}
+    )
+
+    assert again.status_code == 200
+    assert again.data == first.data
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_change_to_the_event_gives_a_new_etag(client, feeds, kind):
     before = client.get(feeds[kind])
     meeting = db.session.scalar(db.select(views.Event).filter_by(slug="meeting"))

@@ -325,3 +325,50 @@ def test_withdrawn_meetings_go_on_the_way_down_and_standing_ones_stay(empty_app,
         assert connection.execute(
             text("SELECT withdrawn_at, withdrawn_by_id FROM outside_meeting")
         ).all() == [(None, None)]
+
+
+# --- Sessions ended by disabling ---------------------------------------------------
+
+#: The revision that keeps when an account's sessions were ended, and the one before.
+SESSIONS_ENDED = "d2e7a9c41b60"
+BEFORE_SESSIONS_ENDED = MEETINGS_WITHDRAWN
+
+
+def test_accounts_disabled_before_the_upgrade_have_their_sessions_ended(
+    empty_app, now
+):
+    """Otherwise enabling an account disabled before the upgrade would bring its old
+    sessions back."""
+    upgrade(revision=BEFORE_SESSIONS_ENDED)
+    with db.engine.begin() as connection:
+        for email, disabled_at in [
+            ("kept@example.org", None),
+            ("gone@example.org", now.replace(tzinfo=None)),
+        ]:
+            connection.execute(
+                text(
+                    "INSERT INTO account (email, name, is_admin, disabled_at,"
+                    " language, created_at) VALUES (:email, 'Someone', :no,"
+                    " :disabled_at, 'en', :created_at)"
+                ),
+                {
+                    "email": email,
+                    "no": False,
+                    "disabled_at": disabled_at,
+                    "created_at": now.replace(tzinfo=None),
+                },
+            )
+
+    upgrade(revision=SESSIONS_ENDED)
+
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT email, sessions_ended_at = disabled_at,"
+                " sessions_ended_at IS NULL FROM account ORDER BY email"
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("gone@example.org", True, False),
+        ("kept@example.org", None, True),
+    ]

@@ -2,10 +2,12 @@
 deleting drafts, the registrant list, approval, cancelling for someone and erasing."""
 
 import re
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from organise_support import (
     add_registration,
     audit_actions,
@@ -15,6 +17,7 @@ from organise_support import (
     form_data,
     fresh,
     log_in,
+    PASSWORD,
     new_event_data,
     outbox,
 )
@@ -209,6 +212,161 @@ def test_a_slug_made_from_the_title_is_numbered_when_taken(organiser, site):
     organiser.post("/organise/events/new", data=data)
 
     assert db.session.scalar(select(Event).where(Event.slug == "listening-group-2"))
+
+
+def new_event_nonce(client) -> str:
+    """The one-time value of the new-event form, as the page gives it."""
+    html = client.get("/organise/events/new").get_data(as_text=True)
+    return re.search(r'name="nonce"[^>]*value="([^"]+)"', html).group(1)
+
+
+def teachers_events() -> list[Event]:
+    db.session.rollback()
+    return db.session.scalars(
+        select(Event).where(Event.title.like("Teachers%")).order_by(Event.id)
+    ).all()
+
+
+def test_the_same_new_event_form_sent_twice_makes_one_event(organiser, site):
+    data = new_event_data(site.home, nonce=new_event_nonce(organiser))
+
+    first = organiser.post("/organise/events/new", data=data)
+    second = organiser.post("/organise/events/new", data=data)
+
+    [event] = teachers_events()
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert second.headers["Location"] == first.headers["Location"]
+    assert first.headers["Location"].endswith(f"/organise/events/{event.slug}/edit")
+    assert audit_actions(event) == ["event.created"]
+    page = organiser.get(second.headers["Location"]).get_data(as_text=True)
+    assert "This form was already saved" in page
+
+
+def test_each_new_event_form_makes_its_own_event(organiser, site):
+    for _ in range(2):
+        data = new_event_data(site.home, nonce=new_event_nonce(organiser))
+        assert organiser.post("/organise/events/new", data=data).status_code == 303
+
+    assert [e.slug for e in teachers_events()] == [
+        "teachers-and-parents-listening-group",
+        "teachers-and-parents-listening-group-2",
+    ]
+
+
+def test_a_refused_new_event_form_sent_again_corrected_is_saved(organiser, site):
+    nonce = new_event_nonce(organiser)
+
+    refused = organiser.post(
+        "/organise/events/new", data=new_event_data(site.home, title="", nonce=nonce)
+    )
+    saved = organiser.post(
+        "/organise/events/new", data=new_event_data(site.home, nonce=nonce)
+    )
+
+    assert (refused.status_code, saved.status_code) == (400, 303)
+    assert len(teachers_events()) == 1
+
+
+def test_the_same_series_form_sent_twice_makes_one_series(organiser, site):
+    data = new_event_data(
+        site.home,
+        nonce=new_event_nonce(organiser),
+        repeat="weekly",
+        repeat_every="1",
+        repeat_weekdays=["MO"],
+        repeat_count="3",
+    )
+
+    first = organiser.post("/organise/events/new", data=data)
+    second = organiser.post("/organise/events/new", data=data)
+
+    events = teachers_events()
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert len(events) == 3 and len({e.series_id for e in events}) == 1
+    assert second.headers["Location"] == first.headers["Location"]
+    assert first.headers["Location"].endswith(f"/events/{events[0].slug}/edit")
+
+
+def test_another_organisers_nonce_makes_their_own_event(
+    client, app, organiser, site, make_user
+):
+    nonce = new_event_nonce(organiser)
+    organiser.post("/organise/events/new", data=new_event_data(site.home, nonce=nonce))
+    colleague = log_in(
+        app.test_client(), make_user(email="colleague@example.org", organises=[site.home])
+    )
+
+    response = colleague.post(
+        "/organise/events/new", data=new_event_data(site.home, nonce=nonce)
+    )
+
+    assert response.status_code == 303
+    assert len(teachers_events()) == 2
+
+
+def test_a_new_event_form_with_a_bad_nonce_is_refused(organiser, site):
+    response = organiser.post(
+        "/organise/events/new", data=new_event_data(site.home, nonce="not/ours")
+    )
+
+    assert response.status_code == 400
+    assert "This form is out of date" in response.get_data(as_text=True)
+    assert teachers_events() == []
+
+
+CONCURRENT_POSTS = 4
+
+
+def _send_new_event(base_url, cookies, data, barrier, results, number):
+    session = requests.Session()
+    session.trust_env = False  # Loopback only: never go through a configured proxy.
+    session.cookies.update(cookies)
+    try:
+        barrier.wait()
+        answer = session.post(
+            f"{base_url}/organise/events/new", data=data, allow_redirects=False
+        )
+        results[number] = (answer.status_code, answer.headers.get("Location"))
+    except Exception:
+        barrier.abort()
+        raise
+
+
+def test_new_event_forms_sent_at_the_same_moment_make_one_event(
+    app, live_server, site
+):
+    """A double click sends the form twice at once: both land on the one event."""
+    session = requests.Session()
+    session.trust_env = False
+    answer = session.post(
+        f"{live_server}/login",
+        data={"email": site.organiser.email, "password": PASSWORD},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303
+    form = session.get(f"{live_server}/organise/events/new").text
+    nonce = re.search(r'name="nonce"[^>]*value="([^"]+)"', form).group(1)
+    data = new_event_data(site.home, nonce=nonce)
+
+    barrier = threading.Barrier(CONCURRENT_POSTS)
+    results = {}
+    threads = [
+        threading.Thread(
+            target=_send_new_event,
+            args=(live_server, session.cookies, data, barrier, results, number),
+        )
+        for number in range(CONCURRENT_POSTS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    [event] = teachers_events()
+    assert sorted(results.values()) == [
+        (303, f"/organise/events/{event.slug}/edit")
+    ] * CONCURRENT_POSTS
+    assert audit_actions(event) == ["event.created"]
 
 
 def test_a_chosen_slug_that_is_taken_is_refused_next_to_the_field(organiser, site):

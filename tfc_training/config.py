@@ -139,7 +139,8 @@ RATELIMIT_SWALLOW_ERRORS = True
 #: Limits per client address, in Flask-Limiter's notation. Sign-ups are generous:
 #: a room of people signing up together on one Wi-Fi shares one address.
 RATE_LIMIT_SIGN_UP = "20 per minute; 200 per hour"
-#: Only refused log-ins count, so people who type their password right never wait.
+#: Only refused log-ins count; once the limit is reached, the right password waits
+#: too until the period is over, or guessing could go on.
 RATE_LIMIT_LOGIN = "10 per minute; 50 per hour"
 #: Each request may send an e-mail, so these are the tightest.
 RATE_LIMIT_PASSWORD_RESET = "5 per minute; 20 per hour"

@@ -29,6 +29,9 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     #: A disabled account cannot log in; its history stays.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the account was last disabled. Sessions and links made before then stay
+    #: dead after it is enabled again, so a cookie stolen earlier is no use.
+    sessions_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Preferred language for messages, a code from the vocabulary.
     language: Mapped[str] = mapped_column(String(8), default="en")
     #: SHA-256 of the secret in the personal calendar feed URL; reset to break it.

@@ -234,7 +234,11 @@ def set_roles(
 
 
 def disable(user: User, *, now: datetime, changed_by: User) -> None:
-    """Stop an account from logging in; its sessions end with their next request."""
+    """Stop an account from logging in, and end its sessions and links for good.
+
+    They end as a new password ends them, through the fingerprint they carry, so
+    enabling the account again brings none of them back.
+    """
     if user.id == changed_by.id:
         raise NotAllowed(
             _("You cannot disable your own account. Ask another admin to do it.")
@@ -242,6 +246,7 @@ def disable(user: User, *, now: datetime, changed_by: User) -> None:
 
     if user.disabled_at is None:
         user.disabled_at = now
+        user.sessions_ended_at = now
         db.session.flush()
         logger.info("account %s disabled by account %s", user.id, changed_by.id)
 

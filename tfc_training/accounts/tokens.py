@@ -2,7 +2,8 @@
 
 A link carries the account id and a fingerprint of the account's password hash, and
 is signed with the app's secret key. Setting a password changes the hash, so every
-link issued before stops working: each link can be used once. An account still
+link issued before stops working: each link can be used once. Disabling the account
+changes the fingerprint for good as well. An account still
 waiting for its first password has no hash; its fingerprint is that of the time of
 its latest invitation, so that sending a new invitation ends the old link. The
 signature also carries the time it was made, which bounds how long a link lives.
@@ -31,13 +32,20 @@ _PURPOSES = {
 
 def password_fingerprint(user: User) -> str:
     """A short digest of the password hash that changes whenever the password does,
-    and, for an account without a password, with each new invitation."""
+    and, for an account without a password, with each new invitation.
+
+    It changes too when the account is disabled, and does not change back when it
+    is enabled: sessions and links are tied to it, so they all end for good.
+    """
     if user.password_hash is not None:
         basis = user.password_hash
     elif user.invited_at is not None:
         basis = f"invited {user.invited_at.isoformat()}"
     else:
         basis = ""
+    # Accounts never disabled keep the digest they had, so their sessions go on.
+    if user.sessions_ended_at is not None:
+        basis = f"{basis} sessions ended {user.sessions_ended_at.isoformat()}"
     return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
 

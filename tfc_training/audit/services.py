@@ -106,6 +106,34 @@ def record(
     return entry
 
 
+def entry_for_nonce(
+    action: str,
+    nonce: str,
+    *,
+    event_id: int | None = None,
+    actor_id: int | None = None,
+) -> AuditEntry | None:
+    """The first entry of ``action`` that a form with this one-time value wrote.
+
+    Forms that must not act twice when sent twice record their ``nonce`` in the
+    details of the entry they write; narrowing by event or by author keeps the
+    search small. The caller holds a lock that makes a second copy of the form
+    wait for the first, so that it finds the first one's entry here.
+    """
+    statement = (
+        select(AuditEntry)
+        .where(AuditEntry.action == action)
+        .where(AuditEntry.details["nonce"].as_string() == nonce)
+        .order_by(AuditEntry.id)
+        .limit(1)
+    )
+    if event_id is not None:
+        statement = statement.where(AuditEntry.event_id == event_id)
+    if actor_id is not None:
+        statement = statement.where(AuditEntry.actor_id == actor_id)
+    return db.session.scalar(statement)
+
+
 @dataclass(frozen=True)
 class TrailLine:
     """One entry of the trail as the page shows it."""

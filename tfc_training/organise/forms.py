@@ -100,7 +100,29 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class EventForm(Form):
+def new_nonce() -> str:
+    """A fresh one-time value for a form."""
+    return secrets.token_urlsafe(18)
+
+
+class OnceOnlyForm(Form):
+    """A form whose every copy shown carries its own one-time value, ``nonce``.
+
+    A double click, a second tap, or the back button and "send again" all send the
+    same value twice: the service that takes the form finds what the first copy
+    did under that value and does not do it again. A form sent without one (from
+    a script, or a page older than this field) is taken each time it comes.
+    """
+
+    nonce = HiddenField(
+        validators=[
+            Optional(),
+            Regexp(r"^[A-Za-z0-9_-]{16,64}$", message=_l("Reload the page.")),
+        ]
+    )
+
+
+class EventForm(OnceOnlyForm):
     """Everything an event has, for creating one and for editing it.
 
     Times are entered as local times in the event's own zone, like the import file,
@@ -694,19 +716,13 @@ def slug_taken(slug: str, event: Event | None = None) -> bool:
     return db.session.scalar(statement) is not None
 
 
-class WalkInForm(Form):
+class WalkInForm(OnceOnlyForm):
     """Someone who came without signing up: a name if they give one, and a sector.
 
-    ``nonce`` is a one-time value given to each form shown: a second tap on the
-    button sends the same value again, and then adds nobody.
+    A second tap on the button sends the same one-time value again, and then adds
+    nobody.
     """
 
-    nonce = HiddenField(
-        validators=[
-            Optional(),
-            Regexp(r"^[A-Za-z0-9_-]{16,64}$", message=_l("Reload the page.")),
-        ]
-    )
     name = StringField(
         _l("Name (optional)"),
         filters=[_strip],
@@ -731,11 +747,6 @@ class WalkInForm(Form):
             for code, label in LANGUAGES.items()
         ],
     )
-
-
-def new_nonce() -> str:
-    """A fresh one-time value for a form."""
-    return secrets.token_urlsafe(18)
 
 
 class ImportForm(Form):

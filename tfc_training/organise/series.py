@@ -31,13 +31,21 @@ SERIES_SLUG_LENGTH = 100
 
 
 def create_series(
-    values: Mapping, rule: Rule, *, actor, now: datetime, source: str | None = None
+    values: Mapping,
+    rule: Rule,
+    *,
+    actor,
+    now: datetime,
+    source: str | None = None,
+    nonce: str | None = None,
 ) -> EventSeries:
     """Make a series from event ``values`` and a rule, with one event per date.
 
     ``values`` are those of :func:`.services.create_event` for the first date
     asked for; the series starts on the first date on or after it that the rule
     gives. Sign-up opens and closes as long before each date as before the first.
+    ``nonce``, the one-time value of the form it came from, goes on the trail of
+    the first date, where a second copy of the form finds it.
 
     :raise ActionRefused: for a rule that cannot be used, saying why.
     """
@@ -54,8 +62,16 @@ def create_series(
     db.session.add(series)
     db.session.flush()
 
-    for local in starts:
-        _add_occurrence(series, values, local, actor=actor, now=now, source=source)
+    for number, local in enumerate(starts):
+        _add_occurrence(
+            series,
+            values,
+            local,
+            actor=actor,
+            now=now,
+            source=source,
+            nonce=nonce if number == 0 else None,
+        )
     logger.info("series %s created with %s dates", series.id, len(starts))
     return series
 
@@ -207,10 +223,12 @@ def _occurrence_slug(series: EventSeries, day: date) -> str:
     return slug
 
 
-def _add_occurrence(series, values, local, *, actor, now, source=None) -> Event:
+def _add_occurrence(
+    series, values, local, *, actor, now, source=None, nonce=None
+) -> Event:
     dated = dated_values(values, local)
     dated["slug"] = _occurrence_slug(series, local.date())
-    event = create_event(dated, actor=actor, now=now, source=source)
+    event = create_event(dated, actor=actor, now=now, source=source, nonce=nonce)
     event.series = series
     event.recurrence_id = dated["starts_at"]
     db.session.flush()

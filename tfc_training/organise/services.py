@@ -18,8 +18,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import Select, func, select
 
-from ..audit.models import AuditEntry
-from ..audit.services import STATUS_LABELS, record
+from ..accounts.models import User
+from ..audit.services import STATUS_LABELS, entry_for_nonce, record
 from ..communities.models import Community
 from ..database import begin_write
 from ..events.models import Event
@@ -268,12 +268,19 @@ def can_check_in(event: Event, *, now: datetime) -> bool:
 
 
 def create_event(
-    values: Mapping, *, actor, now: datetime, source: str | None = None
+    values: Mapping,
+    *,
+    actor,
+    now: datetime,
+    source: str | None = None,
+    nonce: str | None = None,
 ) -> Event:
     """Create an event from checked ``values`` (see ``apply_event_changes``).
 
     The event is a draft unless ``values`` gives another status, as an import may.
     ``source`` names the kind of file it was imported from, for the trail.
+    ``nonce`` is the one-time value of the form it came from, kept on the trail
+    for :func:`event_made_by_form`.
     """
     begin_write()
     event = Event(status="draft", created_at=now)
@@ -282,9 +289,26 @@ def create_event(
     db.session.flush()
 
     details = {"source": source} if source else {}
+    if nonce:
+        details["nonce"] = nonce
     record(event, "event.created", actor=actor, **details)
     logger.info("event %s created", event.id)
     return event
+
+
+def event_made_by_form(nonce: str, *, actor) -> Event | None:
+    """The event that a new-event form with this one-time value made already, if any.
+
+    For a series it is the first date. The author's account is locked first, so
+    that a second copy of the form sent at the same moment (a double click) waits
+    until the first is saved, and then finds its event instead of making another.
+    """
+    begin_write()
+    db.session.execute(
+        select(User.id).where(User.id == actor.id).with_for_update(of=User)
+    )
+    entry = entry_for_nonce("event.created", nonce, actor_id=actor.id)
+    return db.session.get(Event, entry.event_id) if entry is not None else None
 
 
 def update_event(event: Event, values: Mapping, *, actor, now: datetime) -> list[str]:
@@ -638,14 +662,8 @@ def add_walk_in(
 
 def _walk_in_added(event: Event, nonce: str) -> bool:
     """Whether a walk-in form with this one-time value was already taken."""
-    found = db.session.scalar(
-        select(AuditEntry.id)
-        .where(AuditEntry.event_id == event.id)
-        .where(AuditEntry.action == "registration.walk_in_added")
-        .where(AuditEntry.details["nonce"].as_string() == nonce)
-        .limit(1)
-    )
-    return found is not None
+    entry = entry_for_nonce("registration.walk_in_added", nonce, event_id=event.id)
+    return entry is not None
 
 
 def _remove_walk_in(

@@ -124,20 +124,39 @@ def new_event():
     """The event form, empty; a new event starts as a draft."""
     require_organiser()
 
-    form = _event_form(data=EventForm.defaults())
+    data = EventForm.defaults()
+    if request.method == "GET":
+        data["nonce"] = new_nonce()
+    form = _event_form(data=data)
     if not form.validate_on_submit():
         return _event_form_page(form, None)
+
+    # A double click or a resent page lands on the event the first copy made.
+    nonce = form.nonce.data or None
+    if nonce:
+        made = services.event_made_by_form(nonce, actor=current_user)
+        if made is not None:
+            db.session.rollback()
+            flash(
+                _("This form was already saved; here is the event it made."),
+                "success",
+            )
+            return redirect(url_for(".edit_event", slug=made.slug), code=303)
 
     slug = form.slug.data or _free_slug(form.title.data)
     rule = form.rule()
     try:
         if rule is None:
             event = services.create_event(
-                form.event_values(slug), actor=current_user, now=utcnow()
+                form.event_values(slug), actor=current_user, now=utcnow(), nonce=nonce
             )
         else:
             series = series_services.create_series(
-                form.event_values(slug), rule, actor=current_user, now=utcnow()
+                form.event_values(slug),
+                rule,
+                actor=current_user,
+                now=utcnow(),
+                nonce=nonce,
             )
             event = series.occurrences[0]
             dates = len(series.occurrences)
