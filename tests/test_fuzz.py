@@ -450,3 +450,73 @@ def test_yaml_import_survives_hostile_files(app, login, runner, site, tmp_path, 
         assert every_row() == before, "a refused import wrote"
     elif carries_a_marker(raw):
         assert_nothing_unescaped(app, signed_in(app, login, site, "admin"), site)
+
+
+# --- Parts of a request that no browser sends -------------------------------------
+
+
+def page_values(form: FormReader, seed: dict) -> dict[str, list]:
+    """The values the page fills in, with the access table's data over them."""
+    fields = {
+        name: list(values)
+        for name, values in form.values.items()
+        if name not in form.files
+    }
+    for name, value in seed.items():
+        fields[name] = value if isinstance(value, list) else [value]
+    return fields
+
+
+def assert_no_nul_stored():
+    for table, rows in every_row().items():
+        assert "\\x00" not in repr(rows), f"a NUL was stored in {table}"
+
+
+@pytest.mark.parametrize("endpoint", POSTS)
+def test_a_file_in_place_of_any_text_field_is_answered_cleanly(
+    app, login, site, endpoint
+):
+    route = EXPECTED[(endpoint, "POST")]
+    role = role_for(endpoint)
+    url = url_of(app, endpoint, route.values(site))
+    client = signed_in(app, login, site, role)
+    form = read_form(client, url)
+    fields = page_values(form, route.data(site))
+
+    for name in sorted(set(fields) - {"csrf_token"}):
+        before = every_row()
+        data = {**fields, name: (io.BytesIO(b"=cmd|' /C calc'!A0"), "part.txt")}
+        response = client.post(url, data=data, content_type="multipart/form-data")
+
+        assert_refusal_changed_nothing(
+            response, before, f"{endpoint}: a file in {name}"
+        )
+
+
+@pytest.mark.parametrize("endpoint", POSTS)
+def test_a_nul_in_any_field_is_refused_before_it_reaches_the_database(
+    app, login, site, endpoint
+):
+    route = EXPECTED[(endpoint, "POST")]
+    role = role_for(endpoint)
+    url = url_of(app, endpoint, route.values(site))
+    client = signed_in(app, login, site, role)
+    form = read_form(client, url)
+    fields = page_values(form, route.data(site))
+
+    for name in sorted(set(fields) - {"csrf_token"}):
+        before = every_row()
+        data = {**fields, name: [f"{value}\x00" for value in fields[name] or [""]]}
+        response = client.post(url, data=data)
+
+        assert_refusal_changed_nothing(response, before, f"{endpoint}: NUL in {name}")
+        assert_no_nul_stored()
+
+
+def test_a_nul_in_the_login_address_is_refused_with_the_usual_message(client):
+    response = client.post(
+        "/login", data={"email": "a\x00@example.org", "password": "pw"}
+    )
+
+    assert response.status_code == 400
+    assert "invisible control character" in response.get_data(as_text=True)

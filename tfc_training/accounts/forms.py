@@ -2,7 +2,6 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -24,6 +23,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import SiteForm
 from ..plain_text import has_control_characters
 from ..registration.forms import EMAIL_MAX, NAME_MAX
 from ..registration.services import normalise_email
@@ -140,11 +140,11 @@ class LoginForm(HoneypotForm):
     next = HiddenField()
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(SiteForm):
     """A button that changes something: no fields, only the CSRF token."""
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(SiteForm):
     """The current password, to prove it is the person, and the new one twice."""
 
     current_password = PasswordField(
@@ -161,14 +161,14 @@ class ForgotPasswordForm(HoneypotForm):
     email = _email_field(_l("E-mail address"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(SiteForm):
     """A new password, twice."""
 
     new_password = _new_password_field(_l("New password"))
     confirm_password = _confirmation_field()
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(SiteForm):
     """The invited person's name, as they like it, and their first password."""
 
     name = _name_field(_l("Your name"))
@@ -184,7 +184,7 @@ INVITE_ROLES = {
 }
 
 
-class InviteForm(FlaskForm):
+class InviteForm(SiteForm):
     """Who to invite, in which language, and what they may do."""
 
     email = _email_field(_l("E-mail address"))
@@ -248,7 +248,7 @@ def _answered(form, field):
         raise StopValidation(_("Choose a role in this community."))
 
 
-class RolesForm(FlaskForm):
+class RolesForm(SiteForm):
     """Admin or not, and the person's role in each community."""
 
     is_admin = BooleanField(_l("Admin (network staff): may do everything"))

@@ -1,7 +1,6 @@
 """Forms for recording milestones and outside meetings, and the public survey."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
@@ -12,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange
 
+from ..forms import SiteForm
 from ..organise.forms import CheckboxesField
 from ..registration.forms import _plain_text
 from ..security.honeypot import HoneypotForm
@@ -42,7 +42,7 @@ def _sector_choices():
     return [SelectChoice(slug, label) for slug, label in SECTORS.items()]
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(SiteForm):
     """One milestone: which, since when, and what the kind asks for."""
 
     kind = SelectField(
@@ -76,7 +76,7 @@ class MilestoneForm(FlaskForm):
         )
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(SiteForm):
     """A stakeholder meeting held elsewhere: no names, only numbers and sectors."""
 
     held_on = DateField(

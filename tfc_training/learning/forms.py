@@ -3,16 +3,16 @@
 from collections.abc import Collection, Mapping
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..accounts.forms import ButtonForm  # noqa: F401  (offered to the views)
+from ..forms import SiteForm
 from .models import Question
 from .services import REVOKE_REASON_MAX_LENGTH
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(SiteForm):
     """Why a certificate is revoked; the reason is shown to admins only."""
 
     reason = TextAreaField(

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
@@ -54,6 +53,7 @@ from ..events.services import (
     in_year_range,
 )
 from ..extensions import db
+from ..forms import SiteForm
 from ..registration.forms import _plain_text, _single_line
 from ..slugs import is_slug
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
@@ -100,7 +100,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class EventForm(FlaskForm):
+class EventForm(SiteForm):
     """Everything an event has, for creating one and for editing it.
 
     Times are entered as local times in the event's own zone, like the import file,
@@ -687,7 +687,7 @@ def slug_taken(slug: str, event: Event | None = None) -> bool:
     return db.session.scalar(statement) is not None
 
 
-class WalkInForm(FlaskForm):
+class WalkInForm(SiteForm):
     """Someone who came without signing up: a name if they give one, and a sector.
 
     ``nonce`` is a one-time value given to each form shown: a second tap on the
@@ -731,7 +731,7 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(18)
 
 
-class ImportForm(FlaskForm):
+class ImportForm(SiteForm):
     """The CSV file of events to import."""
 
     file = FileField(
@@ -739,7 +739,7 @@ class ImportForm(FlaskForm):
     )
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(SiteForm):
     """A button that changes something: no fields, only the CSRF token."""
 
 

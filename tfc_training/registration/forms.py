@@ -3,7 +3,6 @@
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from ..forms import SiteForm
 from ..plain_text import LINE_BREAKS_AND_TABS, has_control_characters
 from ..security.honeypot import HoneypotForm
 from ..vocabulary import LANGUAGES, SECTORS
@@ -151,5 +151,5 @@ class SignUpForm(HoneypotForm):
         )
 
 
-class CancelForm(FlaskForm):
+class CancelForm(SiteForm):
     """The cancel button: no fields, only the CSRF token."""

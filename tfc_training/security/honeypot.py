@@ -11,8 +11,9 @@ import logging
 
 from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
+
+from ..forms import SiteForm
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +39,14 @@ class HoneypotField(StringField):
         )
 
 
-class HoneypotForm(FlaskForm):
+class HoneypotForm(SiteForm):
     """A form that carries the honeypot; render it with ``honeypot(form)`` from
     ``_form.html``."""
 
     comment = HoneypotField()
 
 
-def caught(form: FlaskForm) -> bool:
+def caught(form: SiteForm) -> bool:
     """Whether ``form`` came back with its honeypot filled in; counts it in the log."""
     field = form._fields.get(FIELD_NAME)
     if not isinstance(field, HoneypotField) or not (field.data or "").strip():
