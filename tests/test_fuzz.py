@@ -520,3 +520,41 @@ def test_a_nul_in_the_login_address_is_refused_with_the_usual_message(client):
 
     assert response.status_code == 400
     assert "invisible control character" in response.get_data(as_text=True)
+
+
+# --- Every route, by address ------------------------------------------------------
+
+#: Ids past what the database holds: the first that PostgreSQL refuses in an
+#: ``INTEGER``, and one that no 64-bit integer holds, which SQLite refuses.
+HUGE_IDS = [2**31, 10**20]
+
+INT_PART = re.compile(r"<int:(\w+)>")
+
+
+def int_routes(app) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Each endpoint and method whose address holds whole numbers, with their names."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        names = tuple(INT_PART.findall(rule.rule))
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if names:
+                routes.append((rule.endpoint, method, names))
+    return routes
+
+
+def test_int_routes_are_found(app):
+    # The walk below must not pass by walking nothing.
+    assert len(int_routes(app)) >= 10
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS)
+def test_huge_ids_in_any_address_are_not_found(app, login, site, huge):
+    client = signed_in(app, login, site, "admin")
+    for endpoint, method, names in int_routes(app):
+        values = {**EXPECTED[(endpoint, method)].values(site)}
+        values.update(dict.fromkeys(names, huge))
+        url = url_of(app, endpoint, values)
+
+        response = client.open(url, method=method)
+
+        assert response.status_code == 404, f"{method} {url}"
