@@ -558,3 +558,28 @@ def test_huge_ids_in_any_address_are_not_found(app, login, site, huge):
         response = client.open(url, method=method)
 
         assert response.status_code == 404, f"{method} {url}"
+
+
+GETS = sorted(endpoint for endpoint, method in EXPECTED if method == "GET")
+
+
+def reader_for(endpoint: str) -> str:
+    """The most trusted role that gets the page itself, not a refusal or redirect."""
+    route = EXPECTED[(endpoint, "GET")]
+    for role in reversed(ROLES):
+        if route.status_for(role) not in {302, 403, 404}:
+            return role
+    return "admin"
+
+
+@pytest.mark.parametrize("endpoint", GETS)
+def test_head_answers_as_get_does(app, login, site, endpoint):
+    route = EXPECTED[(endpoint, "GET")]
+    client = signed_in(app, login, site, reader_for(endpoint))
+    url = url_of(app, endpoint, route.values(site))
+
+    head = client.head(url)
+    get = client.get(url)
+
+    assert head.status_code == get.status_code, url
+    assert head.get_data() == b""

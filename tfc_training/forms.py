@@ -8,6 +8,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms.fields import FileField
 from wtforms.validators import StopValidation
 
+from .database import SAFE_METHODS
+
 #: The character that no database text column takes (PostgreSQL refuses it outright).
 NUL = "\x00"
 
@@ -55,3 +57,13 @@ class SiteForm(FlaskForm):
             field = super().bind_field(form, unbound_field, options)
             field.validators = [_refuse_nul, *field.validators]
             return field
+
+
+def form_sent() -> bool:
+    """Whether the request sends a form, rather than asks for a page.
+
+    HEAD asks for the same page as GET, only without its body, so views that show a
+    form on GET must show it on HEAD too; testing for GET alone would treat HEAD as
+    a form sent empty.
+    """
+    return request.method not in SAFE_METHODS
