@@ -1,8 +1,10 @@
 """Odd input in addresses gets a clear 4xx answer, never a 500."""
 
+import io
 import logging
 
 import pytest
+from security_support import log_in_with_token
 
 ODD_PATHS = [
     "/events/%00/",
@@ -58,3 +60,28 @@ def test_a_form_without_its_token_is_refused_with_an_explanation(client, make_ev
 
     assert response.status_code == 400
     assert b"cookies" in response.data
+
+
+def test_a_body_too_large_gets_the_site_page_with_the_limit(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024
+
+    response = client.post(
+        "/organise/import",
+        data={"file": (io.BytesIO(b"x" * (4 * 1024 * 1024 + 1)), "events.csv")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 413
+    text = response.get_data(as_text=True)
+    assert "4 MB" in text
+    assert "See upcoming events" in text
+    assert "Request Entity Too Large" not in text
+
+
+def test_the_import_page_says_how_large_a_file_may_be(client, make_user):
+    # This module sends forms with their CSRF token, as browsers do.
+    log_in_with_token(client, make_user(is_admin=True).email)
+
+    page = client.get("/organise/import").get_data(as_text=True)
+
+    assert "The file may be at most 4 MB" in page
