@@ -1029,6 +1029,8 @@ def test_invitation_losing_a_race_for_the_address_is_refused(
             {"name": "Nia\nNewcomer"},
             "Write this on one line, without special characters.",
         ),
+        ({"name": "\u200b\u200b"}, "Write a name with at least one visible letter."),
+        ({"name": "\u202eNia"}, "change the direction of the text"),
         ({"role": "owner"}, "Not a valid choice"),
         ({"communities": ["99999"]}, "Choose communities from the list."),
     ],

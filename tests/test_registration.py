@@ -452,6 +452,10 @@ INVALID = [
     ("name", {"name": "Ana\x00Díaz"}, NUL_REFUSED),
     ("name", {"name": "Ana\x1b[31m"}, ONE_LINE),
     ("name", {"name": "Ana\nDíaz"}, ONE_LINE),
+    ("name", {"name": "\u200b\u200b"}, "at least one visible letter"),
+    ("name", {"name": "\u3164\ufeff \u200d"}, "at least one visible letter"),
+    ("name", {"name": "Ana \u202eztíD"}, "change the direction of the text"),
+    ("name", {"name": "\u2067Ana\u2069"}, "change the direction of the text"),
     ("email", {"email": ""}, "Enter your e-mail address."),
     ("email", {"email": "not-an-address"}, "Enter an e-mail address like"),
     ("email", {"email": "ana@@example.org"}, "Enter an e-mail address like"),
@@ -484,6 +488,18 @@ def test_invalid_input_is_shown_next_to_its_field(
     assert response.status_code == 400
     assert message in field_errors(response.get_data(as_text=True), field)
     assert registrations(event) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["سارا احمدی", "דנה לוי", "Mehr\u200cdad", "Ana\u200f Díaz", "李小龍"]
+)
+def test_names_in_any_script_are_accepted(client, make_event, name):
+    event = make_event()
+
+    response = sign_up(client, event, name=name)
+
+    assert response.status_code == 200
+    assert [registration.name for registration in registrations(event)] == [name]
 
 
 @pytest.mark.parametrize(
