@@ -61,3 +61,17 @@ def has_visible_character(value: str) -> bool:
         unicodedata.category(character)[0] in "LNPS" and character not in BLANK_LETTERS
         for character in value
     )
+
+
+def printable(value: str) -> str:
+    """``value`` with each control character and direction control shown as "�".
+
+    For echoing what someone typed back in a message: the message then shows that
+    something odd was there, without carrying it along.
+    """
+    return "".join(
+        "\ufffd"
+        if unicodedata.category(character) == "Cc" or character in BIDI_CONTROLS
+        else character
+        for character in value
+    )
