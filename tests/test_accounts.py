@@ -1073,6 +1073,8 @@ def test_invitation_losing_a_race_for_the_address_is_refused(
             {"name": "Nia\nNewcomer"},
             "Write this on one line, without special characters.",
         ),
+        ({"name": "\u200b\u200b"}, "Write a name with at least one visible letter."),
+        ({"name": "\u202eNia"}, "change the direction of the text"),
         ({"role": "owner"}, "Choose one of the options offered."),
         ({"communities": ["99999"]}, "Choose communities from the list."),
         ({"communities": ["abc"]}, "Choose only among the options offered."),

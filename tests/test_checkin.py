@@ -314,6 +314,8 @@ def test_walk_ins_may_go_beyond_the_capacity(organiser, today):
         ({"sector": "aliens"}, "Choose one of the options offered."),
         ({"language": "xx"}, "Choose one of the options offered."),
         ({"name": "x" * 121}, "at most 120"),
+        ({"name": "\u200b"}, "at least one visible letter"),
+        ({"name": "Carla \u202eziuR"}, "change the direction of the text"),
         ({"nonce": "not/one-we-gave"}, "This form is out of date"),
     ],
 )

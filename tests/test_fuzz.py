@@ -450,3 +450,136 @@ def test_yaml_import_survives_hostile_files(app, login, runner, site, tmp_path, 
         assert every_row() == before, "a refused import wrote"
     elif carries_a_marker(raw):
         assert_nothing_unescaped(app, signed_in(app, login, site, "admin"), site)
+
+
+# --- Parts of a request that no browser sends -------------------------------------
+
+
+def page_values(form: FormReader, seed: dict) -> dict[str, list]:
+    """The values the page fills in, with the access table's data over them."""
+    fields = {
+        name: list(values)
+        for name, values in form.values.items()
+        if name not in form.files
+    }
+    for name, value in seed.items():
+        fields[name] = value if isinstance(value, list) else [value]
+    return fields
+
+
+def assert_no_nul_stored():
+    for table, rows in every_row().items():
+        assert "\\x00" not in repr(rows), f"a NUL was stored in {table}"
+
+
+@pytest.mark.parametrize("endpoint", POSTS)
+def test_a_file_in_place_of_any_text_field_is_answered_cleanly(
+    app, login, site, endpoint
+):
+    route = EXPECTED[(endpoint, "POST")]
+    role = role_for(endpoint)
+    url = url_of(app, endpoint, route.values(site))
+    client = signed_in(app, login, site, role)
+    form = read_form(client, url)
+    fields = page_values(form, route.data(site))
+
+    for name in sorted(set(fields) - {"csrf_token"}):
+        before = every_row()
+        data = {**fields, name: (io.BytesIO(b"=cmd|' /C calc'!A0"), "part.txt")}
+        response = client.post(url, data=data, content_type="multipart/form-data")
+
+        assert_refusal_changed_nothing(
+            response, before, f"{endpoint}: a file in {name}"
+        )
+
+
+@pytest.mark.parametrize("endpoint", POSTS)
+def test_a_nul_in_any_field_is_refused_before_it_reaches_the_database(
+    app, login, site, endpoint
+):
+    route = EXPECTED[(endpoint, "POST")]
+    role = role_for(endpoint)
+    url = url_of(app, endpoint, route.values(site))
+    client = signed_in(app, login, site, role)
+    form = read_form(client, url)
+    fields = page_values(form, route.data(site))
+
+    for name in sorted(set(fields) - {"csrf_token"}):
+        before = every_row()
+        data = {**fields, name: [f"{value}\x00" for value in fields[name] or [""]]}
+        response = client.post(url, data=data)
+
+        assert_refusal_changed_nothing(response, before, f"{endpoint}: NUL in {name}")
+        assert_no_nul_stored()
+
+
+def test_a_nul_in_the_login_address_is_refused_with_the_usual_message(client):
+    response = client.post(
+        "/login", data={"email": "a\x00@example.org", "password": "pw"}
+    )
+
+    assert response.status_code == 400
+    assert "invisible control character" in response.get_data(as_text=True)
+
+
+# --- Every route, by address ------------------------------------------------------
+
+#: Ids past what the database holds: the first that PostgreSQL refuses in an
+#: ``INTEGER``, and one that no 64-bit integer holds, which SQLite refuses.
+HUGE_IDS = [2**31, 10**20]
+
+INT_PART = re.compile(r"<int:(\w+)>")
+
+
+def int_routes(app) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Each endpoint and method whose address holds whole numbers, with their names."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        names = tuple(INT_PART.findall(rule.rule))
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if names:
+                routes.append((rule.endpoint, method, names))
+    return routes
+
+
+def test_int_routes_are_found(app):
+    # The walk below must not pass by walking nothing.
+    assert len(int_routes(app)) >= 10
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS)
+def test_huge_ids_in_any_address_are_not_found(app, login, site, huge):
+    client = signed_in(app, login, site, "admin")
+    for endpoint, method, names in int_routes(app):
+        values = {**EXPECTED[(endpoint, method)].values(site)}
+        values.update(dict.fromkeys(names, huge))
+        url = url_of(app, endpoint, values)
+
+        response = client.open(url, method=method)
+
+        assert response.status_code == 404, f"{method} {url}"
+
+
+GETS = sorted(endpoint for endpoint, method in EXPECTED if method == "GET")
+
+
+def reader_for(endpoint: str) -> str:
+    """The most trusted role that gets the page itself, not a refusal or redirect."""
+    route = EXPECTED[(endpoint, "GET")]
+    for role in reversed(ROLES):
+        if route.status_for(role) not in {302, 403, 404}:
+            return role
+    return "admin"
+
+
+@pytest.mark.parametrize("endpoint", GETS)
+def test_head_answers_as_get_does(app, login, site, endpoint):
+    route = EXPECTED[(endpoint, "GET")]
+    client = signed_in(app, login, site, reader_for(endpoint))
+    url = url_of(app, endpoint, route.values(site))
+
+    head = client.head(url)
+    get = client.get(url)
+
+    assert head.status_code == get.status_code, url
+    assert head.get_data() == b""

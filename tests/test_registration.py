@@ -1,6 +1,7 @@
 """Signing up, the waiting list, and the registrant's own page behind a secret link."""
 
 import hashlib
+import io
 import logging
 import re
 from datetime import timedelta
@@ -441,14 +442,20 @@ def test_sign_up_refused_when_the_event_closes_after_the_form_check(
 # --- Invalid input --------------------------------------------------------------
 
 ONE_LINE = "Write this on one line, without special characters."
+#: What every field of every form says of a NUL, before its own rules run.
+NUL_REFUSED = "This holds an invisible control character"
 
 INVALID = [
     ("name", {"name": ""}, "Enter your name."),
     ("name", {"name": "   "}, "Enter your name."),
     ("name", {"name": "A" * 121}, "Use at most 120 characters."),
-    ("name", {"name": "Ana\x00Díaz"}, ONE_LINE),
+    ("name", {"name": "Ana\x00Díaz"}, NUL_REFUSED),
     ("name", {"name": "Ana\x1b[31m"}, ONE_LINE),
     ("name", {"name": "Ana\nDíaz"}, ONE_LINE),
+    ("name", {"name": "\u200b\u200b"}, "at least one visible letter"),
+    ("name", {"name": "\u3164\ufeff \u200d"}, "at least one visible letter"),
+    ("name", {"name": "Ana \u202eztíD"}, "change the direction of the text"),
+    ("name", {"name": "\u2067Ana\u2069"}, "change the direction of the text"),
     ("email", {"email": ""}, "Enter your e-mail address."),
     ("email", {"email": "not-an-address"}, "Enter an e-mail address like"),
     ("email", {"email": "ana@@example.org"}, "Enter an e-mail address like"),
@@ -480,6 +487,63 @@ def test_invalid_input_is_shown_next_to_its_field(
 
     assert response.status_code == 400
     assert message in field_errors(response.get_data(as_text=True), field)
+    assert registrations(event) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["سارا احمدی", "דנה לוי", "Mehr\u200cdad", "Ana\u200f Díaz", "李小龍"]
+)
+def test_names_in_any_script_are_accepted(client, make_event, name):
+    event = make_event()
+
+    response = sign_up(client, event, name=name)
+
+    assert response.status_code == 200
+    assert [registration.name for registration in registrations(event)] == [name]
+
+
+@pytest.mark.parametrize(
+    "field, status", [("name", 400), ("email", 400), ("accessibility", 200)]
+)
+def test_a_file_sent_in_place_of_text_counts_as_missing(
+    client, make_event, field, status
+):
+    event = make_event()
+
+    data = {**VALID, field: (io.BytesIO(b"hello"), "x.txt")}
+    response = client.post(
+        register_url(event), data=data, content_type="multipart/form-data"
+    )
+
+    # A required field is then missing; an optional one is simply left empty.
+    assert response.status_code == status
+    assert len(registrations(event)) == (1 if status == 200 else 0)
+
+
+def test_a_file_sent_in_the_honeypot_leaves_it_empty(client, make_event):
+    event = make_event()
+
+    data = {**VALID, "comment": (io.BytesIO(b"hello"), "x.txt")}
+    response = client.post(
+        register_url(event), data=data, content_type="multipart/form-data"
+    )
+
+    assert response.status_code == 200
+    assert len(registrations(event)) == 1
+
+
+def test_a_file_sent_in_place_of_a_tick_is_no_consent(client, make_event):
+    event = make_event()
+
+    data = {**VALID, "consent": (io.BytesIO(b"y"), "y")}
+    response = client.post(
+        register_url(event), data=data, content_type="multipart/form-data"
+    )
+
+    assert response.status_code == 400
+    assert "agreement to the privacy notice" in field_errors(
+        response.get_data(as_text=True), "consent"
+    )
     assert registrations(event) == []
 
 

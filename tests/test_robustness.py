@@ -1,8 +1,10 @@
 """Odd input in addresses gets a clear 4xx answer, never a 500."""
 
+import io
 import logging
 
 import pytest
+from security_support import log_in_with_token
 
 ODD_PATHS = [
     "/events/%00/",
@@ -32,6 +34,44 @@ def test_odd_community_filter_is_refused_with_a_message(client, path, value):
     assert b"community" in response.data.lower()
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/events/?q=%00",
+        "/events/?type=x%00",
+        "/calendar.ics?language=%00",
+        "/organise/?q=a%00b",
+        "/reports/?start=%00",
+    ],
+)
+def test_a_nul_in_the_query_string_is_refused_with_a_message(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "invisible control character" in text
+    assert "\x00" not in text
+
+
+def test_a_nul_in_a_search_never_reaches_the_database(client, make_user, make_event):
+    event = make_event()
+    log_in_with_token(client, make_user(is_admin=True).email)
+
+    response = client.get(f"/organise/events/{event.slug}/check-in?q=a%00b")
+
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("value", ["%01", "a%1bb", "%e2%80%ae"])
+def test_a_refused_filter_does_not_echo_control_characters(client, value):
+    response = client.get(f"/events/?language={value}")
+
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "There is no language" in text
+    assert not any(character in text for character in "\x01\x1b\u202e")
+
+
 def test_error_log_names_the_route_not_the_secret_path(app, client, caplog):
     @app.get("/r/<token>/explode")
     def explode(token):
@@ -58,3 +98,28 @@ def test_a_form_without_its_token_is_refused_with_an_explanation(client, make_ev
 
     assert response.status_code == 400
     assert b"cookies" in response.data
+
+
+def test_a_body_too_large_gets_the_site_page_with_the_limit(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024
+
+    response = client.post(
+        "/organise/import",
+        data={"file": (io.BytesIO(b"x" * (4 * 1024 * 1024 + 1)), "events.csv")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 413
+    text = response.get_data(as_text=True)
+    assert "4 MB" in text
+    assert "See upcoming events" in text
+    assert "Request Entity Too Large" not in text
+
+
+def test_the_import_page_says_how_large_a_file_may_be(client, make_user):
+    # This module sends forms with their CSRF token, as browsers do.
+    log_in_with_token(client, make_user(is_admin=True).email)
+
+    page = client.get("/organise/import").get_data(as_text=True)
+
+    assert "The file may be at most 4 MB" in page

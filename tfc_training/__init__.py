@@ -14,6 +14,7 @@ from .accounts.loading import load_user
 from .calendar.state import track_feed_changes
 from .database import configure_sqlite, track_write_transactions
 from .extensions import babel, csrf, db, login_manager, migrate
+from .row_ids import RowIdConverter
 from .slugs import SlugConverter
 
 #: The project folder, which holds ``templates/``, ``static/`` and ``migrations/``.
@@ -90,6 +91,8 @@ def create_app(test_config=None):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
 
     app.url_map.converters["slug"] = SlugConverter
+    # Every ``<int:...>`` part of every route is held to the range of a row id.
+    app.url_map.converters["int"] = RowIdConverter
     _init_extensions(app)
     _register_features(app)
     security.init_app(app)

@@ -25,7 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import Form
 from ..plain_text import has_control_characters
-from ..registration.forms import EMAIL_MAX, NAME_MAX
+from ..registration.forms import EMAIL_MAX, NAME_MAX, person_name
 from ..registration.services import normalise_email
 from ..security.honeypot import HoneypotForm
 from ..vocabulary import LANGUAGES
@@ -86,6 +86,7 @@ def _name_field(label):
                 message=_l("Use at most %(max)d characters.", max=NAME_MAX),
             ),
             _single_line,
+            person_name,
         ],
     )
 

@@ -26,6 +26,7 @@ from ..calendar.personal import reset_feed_token
 from ..communities.models import Community
 from ..database import utcnow
 from ..extensions import db, login_manager
+from ..forms import form_sent
 from ..mail.composing import QUEUED_KEY, take_queued_ids
 from ..mail.services import deliver_queued
 from ..security.honeypot import caught
@@ -144,7 +145,7 @@ def _login_refused(response) -> bool:
 @rate_limited("RATE_LIMIT_LOGIN", answer=_too_many_logins, counts=_login_refused)
 def login():
     """Show the login form, or log the person in and send them on."""
-    if request.method == "GET":
+    if not form_sent():
         form = LoginForm(next=safe_next_url(request.args.get("next")) or "")
         return render_template("accounts/login.html", form=form)
 
@@ -182,7 +183,7 @@ def logout():
         return redirect(url_for("site.home"), code=303)
 
     form = ButtonForm()
-    if request.method == "GET":
+    if not form_sent():
         return render_template("accounts/logout.html", form=form)
     if not form.validate_on_submit():
         abort(400)
@@ -263,7 +264,7 @@ def _too_many_reset_requests(message: str) -> str:
 def forgot_password():
     """Ask for an address and send a reset link to it if it has an account."""
     form = ForgotPasswordForm()
-    if request.method == "GET":
+    if not form_sent():
         return render_template("accounts/forgot_password.html", form=form)
     if not form.validate_on_submit():
         return render_template("accounts/forgot_password.html", form=form), 400
@@ -322,7 +323,7 @@ def invitation(token):
     if user is None:
         return _link_expired("invitation")
 
-    if request.method == "GET":
+    if not form_sent():
         form = AcceptInvitationForm(name=user.name)
     else:
         form = AcceptInvitationForm()

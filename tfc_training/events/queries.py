@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from ..communities.models import Community
 from ..extensions import db
+from ..plain_text import printable
 from ..slugs import is_slug
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
 from .models import Event, EventLanguage, EventSeries, event_sector
@@ -60,7 +61,7 @@ def parse_filter(args) -> EventFilter:
             "type",
             _(
                 "There is no event type “%(value)s”. Known types: %(known)s.",
-                value=values["type"],
+                value=printable(values["type"]),
                 known=", ".join(EVENT_TYPES),
             ),
         )
@@ -69,7 +70,7 @@ def parse_filter(args) -> EventFilter:
             "sector",
             _(
                 "There is no sector “%(value)s”. Known sectors: %(known)s.",
-                value=values["sector"],
+                value=printable(values["sector"]),
                 known=", ".join(SECTORS),
             ),
         )
@@ -78,7 +79,7 @@ def parse_filter(args) -> EventFilter:
             "language",
             _(
                 "There is no language “%(value)s”. Known languages: %(known)s.",
-                value=values["language"],
+                value=printable(values["language"]),
                 known=", ".join(LANGUAGES),
             ),
         )
@@ -92,7 +93,10 @@ def parse_filter(args) -> EventFilter:
         if community is None:
             raise UnknownFilter(
                 "community",
-                _("There is no community “%(value)s”.", value=values["community"]),
+                _(
+                    "There is no community “%(value)s”.",
+                    value=printable(values["community"]),
+                ),
             )
 
     return EventFilter(

@@ -31,6 +31,7 @@ from ..caching.versions import writes_unseen
 from ..database import utcnow
 from ..events.text import render_markdown
 from ..extensions import db
+from ..forms import form_sent
 from . import services
 from .export import training_csv
 from .forms import (
@@ -150,7 +151,7 @@ def quiz(module_key):
 
     questions = services.quiz_questions(module)
     form = ButtonForm()
-    if request.method == "GET":
+    if not form_sent():
         return _quiz_page(progress, questions, form, {}, {})
     if not form.validate_on_submit():
         abort(400)

@@ -54,7 +54,7 @@ from ..events.services import (
 )
 from ..extensions import db
 from ..forms import Form
-from ..registration.forms import _plain_text, _single_line
+from ..registration.forms import _plain_text, _single_line, person_name
 from ..slugs import is_slug
 from ..vocabulary import EVENT_TYPES, LANGUAGES, SECTORS
 
@@ -730,6 +730,7 @@ class WalkInForm(OnceOnlyForm):
             Optional(),
             Length(max=120, message=_l("Use at most %(max)d characters.")),
             _single_line,
+            person_name,
         ],
     )
     sector = SelectField(

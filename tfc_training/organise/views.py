@@ -33,6 +33,7 @@ from ..events.importer import ImportFailed
 from ..events.models import Event
 from ..events.recurrence import MAX_OCCURRENCES, describe
 from ..extensions import db
+from ..forms import form_sent
 from ..indicators import survey
 from ..mail.services import deliver_queued
 from ..registration.models import REGISTRATION_STATUSES, Registration
@@ -238,7 +239,7 @@ def cancel_event(slug):
     """Ask to confirm, then cancel the event and e-mail its registrants."""
     event = manageable_event_or_404(slug)
     form = ButtonForm()
-    if request.method == "GET":
+    if not form_sent():
         counts = services.counts_by_event([event.id])[event.id]
         return render_template(
             "organise/confirm_cancel_event.html", event=event, form=form, counts=counts
@@ -270,7 +271,7 @@ def delete_event(slug):
     """Ask to confirm, then delete a draft."""
     event = manageable_event_or_404(slug)
     form = ButtonForm()
-    if request.method == "GET":
+    if not form_sent():
         if event.status != "draft":
             flash(
                 _("Only drafts can be deleted. Cancel a published event instead."),
@@ -379,7 +380,7 @@ def cancel_registration(slug, registration_id):
     event = manageable_event_or_404(slug)
     registration = _registration_or_404(event, registration_id)
     form = ButtonForm()
-    if request.method == "GET":
+    if not form_sent():
         return render_template(
             "organise/confirm_cancel_registration.html",
             event=event,
@@ -407,7 +408,7 @@ def erase_registration(slug, registration_id):
     event = manageable_event_or_404(slug)
     registration = _registration_or_404(event, registration_id)
     form = ButtonForm()
-    if request.method == "GET":
+    if not form_sent():
         return render_template(
             "organise/confirm_erase.html",
             event=event,

@@ -15,7 +15,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..forms import Form
-from ..plain_text import LINE_BREAKS_AND_TABS, has_control_characters
+from ..plain_text import (
+    LINE_BREAKS_AND_TABS,
+    has_bidi_controls,
+    has_control_characters,
+    has_visible_character,
+)
 from ..security.honeypot import HoneypotForm
 from ..vocabulary import LANGUAGES, SECTORS
 from .services import Applicant, normalise_email
@@ -36,6 +41,26 @@ def _normalise_email(value):
 def _single_line(form, field):
     if field.data and has_control_characters(field.data):
         raise ValidationError(_l("Write this on one line, without special characters."))
+
+
+def person_name(form, field):
+    """Refuse a name that shows nothing, or that turns the text around it.
+
+    Names are shown in lists, e-mails, CSV exports, calendar feeds and certificates,
+    and most of those cannot isolate a name from the text beside it. Arabic and
+    Hebrew names show the right way round without direction controls, and the marks
+    that some keyboards add (U+200E, U+200F) stay allowed; only the embeddings,
+    overrides and isolates are refused, since in a name they serve only to make a
+    list read differently from what it holds.
+    """
+    if not field.data:
+        return
+    if not has_visible_character(field.data):
+        raise ValidationError(_l("Write a name with at least one visible letter."))
+    if has_bidi_controls(field.data):
+        raise ValidationError(
+            _l("Remove the characters that change the direction of the text.")
+        )
 
 
 def _plain_text(form, field):
@@ -72,6 +97,7 @@ class SignUpForm(HoneypotForm):
                 message=_l("Use at most %(max)d characters.", max=NAME_MAX),
             ),
             _single_line,
+            person_name,
         ],
     )
     email = EmailField(

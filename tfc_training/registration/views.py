@@ -12,6 +12,7 @@ from ..database import done_writing, utcnow
 from ..events.formatting import format_moment
 from ..events.models import Event
 from ..extensions import db
+from ..forms import form_sent
 from ..mail.services import deliver_queued
 from ..security.honeypot import caught
 from ..security.rate_limits import rate_limited
@@ -59,7 +60,7 @@ def register(slug):
     if state != "open":
         return _closed(event, state, status=409 if request.method == "POST" else 200)
 
-    if request.method == "GET":
+    if not form_sent():
         form = SignUpForm(language=_default_language(event))
     else:
         form = SignUpForm()

@@ -1,7 +1,7 @@
 """The home page, the privacy notice, the subscription guide and the error pages."""
 
-from flask import Blueprint, render_template, request
-from flask_babel import get_locale
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -75,6 +75,7 @@ ERROR_TITLES = {
     404: _l("Page not found"),
     405: _l("This address does not accept that"),
     409: _l("That could not be done"),
+    413: _l("That was too large to send"),
     429: _l("Too many requests"),
     500: _l("Something went wrong on our side"),
 }
@@ -123,6 +124,38 @@ def error_page(error: HTTPException):
         "errors/error.html", code=code, title=ERROR_TITLES[code], message=message
     )
     return page, code, headers
+
+
+@bp.app_errorhandler(413)
+def too_large(error: HTTPException):
+    """Say how large a request may be; people meet this when they upload a file."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit:
+        message = _(
+            "Nothing was saved: what you sent is larger than the %(size)s this site"
+            " accepts at once. If it was a file, split it into smaller files and"
+            " send them one by one.",
+            size=size_in_words(limit),
+        )
+    else:
+        message = _(
+            "Nothing was saved: what you sent is larger than this site accepts at"
+            " once. If it was a file, split it into smaller files and send them one"
+            " by one."
+        )
+    page = render_template(
+        "errors/error.html", code=413, title=ERROR_TITLES[413], message=message
+    )
+    return page, 413
+
+
+@bp.app_template_global()
+def size_in_words(size: int) -> str:
+    """A number of bytes as people read it: "4 MB", "512 KB"."""
+    megabytes = size / (1024 * 1024)
+    if megabytes >= 1:
+        return _("%(number)s MB", number=format_decimal(megabytes, format="#,##0.#"))
+    return _("%(number)s KB", number=format_decimal(size / 1024, format="#,##0.#"))
 
 
 @bp.app_errorhandler(CSRFError)
