@@ -242,6 +242,34 @@ def test_the_same_new_event_form_sent_twice_makes_one_event(organiser, site):
     assert "This form was already saved" in page
 
 
+@pytest.mark.parametrize(
+    "repeat",
+    [
+        {},
+        {
+            "repeat": "weekly",
+            "repeat_every": "1",
+            "repeat_weekdays": ["MO"],
+            "repeat_count": "3",
+        },
+    ],
+    ids=["one event", "a series"],
+)
+def test_a_form_sent_twice_with_a_chosen_address_lands_on_its_event(
+    organiser, site, repeat
+):
+    data = new_event_data(
+        site.home, nonce=new_event_nonce(organiser), slug="teachers-night", **repeat
+    )
+
+    first = organiser.post("/organise/events/new", data=data)
+    second = organiser.post("/organise/events/new", data=data)
+
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert second.headers["Location"] == first.headers["Location"]
+    assert teachers_events()[0].slug.startswith("teachers-night")
+
+
 def test_each_new_event_form_makes_its_own_event(organiser, site):
     for _ in range(2):
         data = new_event_data(site.home, nonce=new_event_nonce(organiser))
@@ -293,7 +321,8 @@ def test_another_organisers_nonce_makes_their_own_event(
     nonce = new_event_nonce(organiser)
     organiser.post("/organise/events/new", data=new_event_data(site.home, nonce=nonce))
     colleague = log_in(
-        app.test_client(), make_user(email="colleague@example.org", organises=[site.home])
+        app.test_client(),
+        make_user(email="colleague@example.org", organises=[site.home]),
     )
 
     response = colleague.post(
@@ -332,9 +361,7 @@ def _send_new_event(base_url, cookies, data, barrier, results, number):
         raise
 
 
-def test_new_event_forms_sent_at_the_same_moment_make_one_event(
-    app, live_server, site
-):
+def test_new_event_forms_sent_at_the_same_moment_make_one_event(app, live_server, site):
     """A double click sends the form twice at once: both land on the one event."""
     session = requests.Session()
     session.trust_env = False
@@ -363,9 +390,10 @@ def test_new_event_forms_sent_at_the_same_moment_make_one_event(
         thread.join()
 
     [event] = teachers_events()
-    assert sorted(results.values()) == [
-        (303, f"/organise/events/{event.slug}/edit")
-    ] * CONCURRENT_POSTS
+    assert (
+        sorted(results.values())
+        == [(303, f"/organise/events/{event.slug}/edit")] * CONCURRENT_POSTS
+    )
     assert audit_actions(event) == ["event.created"]
 
 

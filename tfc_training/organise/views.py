@@ -129,21 +129,18 @@ def new_event():
     if request.method == "GET":
         data["nonce"] = new_nonce()
     form = _event_form(data=data)
+    # A double click or a resent page lands on the event the first copy made. This
+    # is asked before the form's own rules, which would refuse the copy the address
+    # its first copy took.
+    made = _event_made_by(form) if form.is_submitted() else None
+    if made is not None:
+        db.session.rollback()
+        flash(_("This form was already saved; here is the event it made."), "success")
+        return redirect(url_for(".edit_event", slug=made.slug), code=303)
     if not form.validate_on_submit():
         return _event_form_page(form, None)
 
-    # A double click or a resent page lands on the event the first copy made.
     nonce = form.nonce.data or None
-    if nonce:
-        made = services.event_made_by_form(nonce, actor=current_user)
-        if made is not None:
-            db.session.rollback()
-            flash(
-                _("This form was already saved; here is the event it made."),
-                "success",
-            )
-            return redirect(url_for(".edit_event", slug=made.slug), code=303)
-
     slug = form.slug.data or _free_slug(form.title.data)
     rule = form.rule()
     try:
@@ -185,6 +182,14 @@ def new_event():
             "success",
         )
     return redirect(url_for(".edit_event", slug=event.slug), code=303)
+
+
+def _event_made_by(form: EventForm) -> Event | None:
+    """The event an earlier copy of this new-event form made, if it carries a
+    well-formed one-time value and that copy was saved."""
+    if not form.nonce.data or not form.nonce.validate(form):
+        return None
+    return services.event_made_by_form(form.nonce.data, actor=current_user)
 
 
 @bp.route("/events/<slug:slug>/edit", methods=["GET", "POST"])
