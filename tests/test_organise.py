@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from organise_support import (
+    PASSWORD,
     add_registration,
     audit_actions,
     build_site,
@@ -17,7 +18,6 @@ from organise_support import (
     form_data,
     fresh,
     log_in,
-    PASSWORD,
     new_event_data,
     outbox,
 )
@@ -775,7 +775,7 @@ def test_cancelling_asks_first(organiser, site):
         as_text=True
     )
 
-    assert "The 1 person who signed up is told by e-mail" in html
+    assert "The 1 person who signed up and left an address is told by e-mail" in html
     assert fresh(Event, site.event.id).status == "published"
 
 
@@ -805,9 +805,41 @@ def test_cancelling_says_how_many_people_are_told(organiser, site):
     )
 
     assert (
-        "The event is cancelled, and the 2 people who signed up are told by e-mail."
-        in response.get_data(as_text=True)
+        "The event is cancelled, and the 2 people who signed up and left an address"
+        " are told by e-mail." in response.get_data(as_text=True)
     )
+
+
+def without_address(registration):
+    """Make ``registration`` a walk-in who gave no e-mail address."""
+    registration.source = "walk-in"
+    registration.email = None
+    db.session.commit()
+
+
+def test_cancelling_counts_only_the_people_it_can_write_to(organiser, site):
+    add_registration(site.event, status="confirmed")
+    without_address(add_registration(site.event, status="confirmed"))
+    address = f"/organise/events/{site.event.slug}/cancel"
+
+    html = organiser.get(address).get_data(as_text=True)
+    response = organiser.post(address, follow_redirects=True)
+
+    assert "The 1 person who signed up and left an address is told" in html
+    assert (
+        "The event is cancelled, and the 1 person who signed up and left an address"
+        " is told by e-mail." in response.get_data(as_text=True)
+    )
+
+
+def test_cancelling_when_nobody_left_an_address_says_so(organiser, site):
+    without_address(add_registration(site.event, status="confirmed"))
+
+    html = organiser.get(f"/organise/events/{site.event.slug}/cancel").get_data(
+        as_text=True
+    )
+
+    assert "Nobody who signed up left an address, so no one is told." in html
 
 
 def test_cancelling_raises_the_sequence_and_emails_the_registrants(

@@ -207,6 +207,12 @@ def notify_event_changed(event: Event, changes: Mapping) -> int:
     return queued
 
 
+def registrants_to_tell(event: Event) -> int:
+    """How many registrants a message to everyone signed up for ``event`` reaches:
+    walk-ins who left no address and erased registrations are not written to."""
+    return len(_active_registrants(event))
+
+
 def notify_event_cancelled(event: Event) -> int:
     """Tell every active registrant that the event is cancelled, with a calendar
     file (``METHOD:CANCEL``) that removes it for those who had one. Returns the

@@ -378,8 +378,8 @@ def publish_event(event: Event, *, actor, now: datetime) -> None:
                 record(other, "event.published", actor=actor)
 
 
-def cancel_event(event: Event, *, actor, now: datetime) -> None:
-    """Cancel a published event and tell its registrants.
+def cancel_event(event: Event, *, actor, now: datetime) -> int:
+    """Cancel a published event and tell its registrants; returns how many are told.
 
     The event stays listed as cancelled, so that people and calendars learn of it;
     the registrations keep their status, so the event's history stays readable.
@@ -394,9 +394,9 @@ def cancel_event(event: Event, *, actor, now: datetime) -> None:
 
     apply_event_changes(event, {"status": "cancelled"})
     record(event, "event.cancelled", actor=actor)
-    if has_active_registrations(event):
-        notify_event_cancelled(event)
+    told = notify_event_cancelled(event)
     logger.info("event %s cancelled", event.id)
+    return told
 
 
 def delete_draft(event: Event, *, actor) -> None:

@@ -35,7 +35,7 @@ from ..events.recurrence import MAX_OCCURRENCES, describe
 from ..extensions import db
 from ..forms import form_sent
 from ..indicators import survey
-from ..mail.services import deliver_queued
+from ..mail.services import deliver_queued, registrants_to_tell
 from ..registration.models import REGISTRATION_STATUSES, Registration
 from ..slugs import slugify
 from ..vocabulary import LANGUAGES, SECTORS
@@ -245,23 +245,30 @@ def cancel_event(slug):
     event = manageable_event_or_404(slug)
     form = ButtonForm()
     if not form_sent():
-        counts = services.counts_by_event([event.id])[event.id]
         return render_template(
-            "organise/confirm_cancel_event.html", event=event, form=form, counts=counts
+            "organise/confirm_cancel_event.html",
+            event=event,
+            form=form,
+            to_tell=registrants_to_tell(event),
+            signed_up=services.has_active_registrations(event),
         )
     _check_button(form)
 
-    if _attempt(services.cancel_event, event, actor=current_user, now=utcnow()):
-        # Registrations keep their status when the event is cancelled, so they
-        # still say who was told.
-        told = services.counts_by_event([event.id])[event.id].signed_up
+    try:
+        told = services.cancel_event(event, actor=current_user, now=utcnow())
+        db.session.commit()
+    except ActionRefused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        deliver_queued()
         if told:
             flash(
                 ngettext(
                     "The event is cancelled, and the %(num)d person who signed up"
-                    " is told by e-mail.",
+                    " and left an address is told by e-mail.",
                     "The event is cancelled, and the %(num)d people who signed up"
-                    " are told by e-mail.",
+                    " and left an address are told by e-mail.",
                     told,
                 ),
                 "success",
