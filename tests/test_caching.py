@@ -11,6 +11,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from flask import request_started
 from learning_support import add_module, quiz_form, right_choices
 from organise_support import add_registration
 from redis_support import REDIS_URL
@@ -299,8 +300,6 @@ def test_a_change_reaches_the_feed_from_another_worker(
 @pytest.fixture
 def flask_requests(app):
     """How many requests reached the application itself, past the layers in front."""
-    from flask import request_started
-
     seen = []
 
     def count(sender, **extra):
@@ -385,6 +384,37 @@ def test_each_feed_address_has_its_own_repeated_answer(
     before = len(flask_requests)
     assert client.get(community, headers={"If-None-Match": etag}).status_code == 304
     assert len(flask_requests) == before
+
+
+def test_behind_a_proxy_each_public_address_has_its_own_repeated_answer(
+    app_for, database_uri, app_config, community_event
+):
+    """The layer sits inside the proxy fix, so it files answers under the host and
+    scheme the visitor used, not those of the proxy's own request."""
+    proxied = app_for(database_uri, **app_config, PROXY_FIX=True)
+    client = proxied.test_client()
+    seen = []
+
+    def count(sender, **extra):
+        seen.append(sender)
+
+    request_started.connect(count, proxied)
+    first = {"X-Forwarded-Host": "one.example.org", "X-Forwarded-Proto": "https"}
+    second = {"X-Forwarded-Host": "two.example.org", "X-Forwarded-Proto": "https"}
+    etag = client.get("/calendar.ics", headers=first).headers["ETag"]
+    client.get("/calendar.ics", headers={**first, "If-None-Match": etag})
+    before = len(seen)
+
+    again = client.get("/calendar.ics", headers={**first, "If-None-Match": etag})
+    other = client.get("/calendar.ics", headers={**second, "If-None-Match": etag})
+
+    assert again.status_code == 304
+    assert "Strict-Transport-Security" in again.headers
+    assert len(seen) == before + 1
+    # The feed's links name the host, so another host's copy is another feed.
+    assert other.status_code == 200
+    with proxied.app_context():
+        db.engine.dispose()
 
 
 def test_a_personal_feed_is_never_answered_before_the_application(

@@ -27,11 +27,12 @@ def small_app(version):
     app.config["PAGE_CACHE_SIZE"] = 8
     app.calls = 0
     app.until = None
+    app.taken_at = None
 
     def answer(status=304, cookie=False, repeat=True):
         app.calls += 1
         if repeat:
-            revalidation.may_repeat(until=app.until)
+            revalidation.may_repeat(until=app.until, taken_at=app.taken_at)
         response = Response(status=status)
         response.headers["ETag"] = ETAG
         if cookie:
@@ -100,6 +101,27 @@ def test_an_answer_is_not_repeated_after_its_moment(small_app, monkeypatch):
 
     monkeypatch.setattr(revalidation, "utcnow", lambda: now + timedelta(hours=1))
     client.get("/feed", headers={"If-None-Match": ETAG})
+
+    assert small_app.calls == 2
+
+
+def test_an_answer_lasts_no_longer_than_the_reading_it_rests_on(small_app, monkeypatch):
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(revalidation, "_clock", lambda: clock["now"])
+    small_app.taken_at = 1000.0 - revalidation.KEEP_SECONDS + 1
+    client = small_app.test_client()
+    client.get("/feed", headers={"If-None-Match": ETAG})
+    client.get("/feed", headers={"If-None-Match": ETAG})
+    assert small_app.calls == 1
+
+    clock["now"] += 1
+    client.get("/feed", headers={"If-None-Match": ETAG})
+
+    assert small_app.calls == 2
+
+
+def test_a_long_address_is_not_kept(small_app):
+    twice(small_app, "/feed?" + "x" * 2000)
 
     assert small_app.calls == 2
 

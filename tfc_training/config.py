@@ -113,7 +113,8 @@ REDIS_URL = None
 #: Prefix of the keys in that Redis, so that several sites can share one.
 REDIS_KEY_PREFIX = "tfc"
 
-#: Rendered public pages each worker keeps at most (about 50 kB each); 0 keeps none.
+#: Rendered public pages each worker keeps at most (about 50 kB each), and as many
+#: feed 304 answers to repeat; 0 keeps none of either.
 PAGE_CACHE_SIZE = 256
 
 #: Bytes of built public feeds each worker keeps, by ETag; 0 keeps none. A feed of

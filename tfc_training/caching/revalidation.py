@@ -15,6 +15,7 @@ for an answer that sets a cookie, or without a data version to file it under.
 """
 
 import threading
+import time
 from datetime import datetime
 
 from cachetools import TTLCache
@@ -23,23 +24,36 @@ from flask import request
 from ..database import utcnow
 from .versions import KEEP_SECONDS, version_of
 
-#: ``environ`` key where a view leaves the moment its 304 stops being true, or
-#: ``None`` when only the data can change it.
-_REPEATABLE = "tfc.repeatable_until"
+#: ``environ`` key where a view leaves the moment its 304 stops being true (or
+#: ``None`` when only the data can change it) and when the reading it rests on
+#: was taken.
+_REPEATABLE = "tfc.repeatable"
 
 #: Longer ``If-None-Match`` headers are not kept: a client sends back the one ETag
 #: it was given, and a stranger must not fill the memory with long keys.
 _LONGEST_ETAGS = 256
+
+#: Nor are requests whose address and language together are longer than this.
+_LONGEST_REQUEST = 1024
+
+#: The clock of the readings' ``taken_at``; tests replace it.
+_clock = time.monotonic
 
 #: The request parts an answer to a feed can depend on. Cookies and credentials are
 #: not among them: a request that carries either is never answered from here.
 _KEY_HEADERS = ("HTTP_HOST", "HTTP_ACCEPT_LANGUAGE", "HTTP_IF_NONE_MATCH")
 
 
-def may_repeat(until: datetime | None = None) -> None:
+def may_repeat(until: datetime | None = None, *, taken_at: float | None = None):
     """Let the 304 this request is answered with be repeated to the same request
-    while the data version stands, and at most up to ``until``."""
-    request.environ[_REPEATABLE] = until
+    while the data version stands, and at most up to ``until``.
+
+    :param taken_at: when the reading the answer rests on was taken (on
+        ``time.monotonic``'s clock), if it was kept in memory: the answer is then
+        repeated no longer than the reading itself would be kept, so that a lost
+        raise of the version leaves nothing stale for longer than a minute.
+    """
+    request.environ[_REPEATABLE] = (until, taken_at)
 
 
 class RepeatNotModified:
@@ -63,8 +77,8 @@ class RepeatNotModified:
         with self._lock:
             kept = self._answers.get(key)
         if kept is not None:
-            status, headers, until = kept
-            if until is None or utcnow() < until:
+            status, headers, until, expires = kept
+            if _clock() < expires and (until is None or utcnow() < until):
                 start_response(status, list(headers))
                 return []
 
@@ -74,7 +88,9 @@ class RepeatNotModified:
                 and _REPEATABLE in environ
                 and not any(name.lower() == "set-cookie" for name, _ in headers)
             ):
-                answer = (status, tuple(headers), environ[_REPEATABLE])
+                until, taken_at = environ[_REPEATABLE]
+                expires = (_clock() if taken_at is None else taken_at) + KEEP_SECONDS
+                answer = (status, tuple(headers), until, expires)
                 with self._lock:
                     self._answers[key] = answer
             return start_response(status, headers, exc_info)
@@ -86,6 +102,7 @@ class RepeatNotModified:
         if (
             not etags
             or len(etags) > _LONGEST_ETAGS
+            or _request_length(environ) > _LONGEST_REQUEST
             or environ["REQUEST_METHOD"] not in ("GET", "HEAD")
             or "HTTP_COOKIE" in environ
             or "HTTP_AUTHORIZATION" in environ
@@ -107,6 +124,13 @@ class RepeatNotModified:
             environ.get("QUERY_STRING", ""),
             *(environ.get(name) for name in _KEY_HEADERS),
         )
+
+
+def _request_length(environ) -> int:
+    return sum(
+        len(environ.get(name) or "")
+        for name in ("PATH_INFO", "QUERY_STRING", "HTTP_ACCEPT_LANGUAGE", "HTTP_HOST")
+    )
 
 
 def init_app(app) -> None:

@@ -18,8 +18,9 @@ only for the moment the commit takes and never while other rows are waited for.
 import hashlib
 import secrets
 import threading
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from itertools import chain
@@ -187,6 +188,9 @@ class StateReading:
     last_aged_end: datetime | None
     #: The values of the further columns asked for, by name.
     extra: dict
+    #: When the database was asked, on ``time.monotonic``'s clock: anything
+    #: derived from a reading kept in memory lasts no longer than the reading.
+    taken_at: float = field(default_factory=time.monotonic)
 
 
 def _aged_end():

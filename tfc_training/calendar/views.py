@@ -182,7 +182,7 @@ def _filtered_feed(event_filter: EventFilter, name: str) -> Response:
     reading = read_public_state(ended_before=now - past)
     version = feed_version(reading, _request_key(), past=past)
     if _client_holds(version):
-        may_repeat(until=public_reading_until(reading, past))
+        may_repeat(until=public_reading_until(reading, past), taken_at=reading.taken_at)
         return _not_modified(version)
 
     def build():

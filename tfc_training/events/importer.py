@@ -112,9 +112,25 @@ DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S")
 
 COMMUNITY_KEYS = ("slug", "name", "area", "description")
 EVENT_KEYS = (
-    "slug", "title", "type", "community", "sectors", "languages", "description",
-    "timezone", "all_day", "start", "end", "start_date", "end_date", "venue",
-    "online_url", "capacity", "registration_opens", "registration_closes", "status",
+    "slug",
+    "title",
+    "type",
+    "community",
+    "sectors",
+    "languages",
+    "description",
+    "timezone",
+    "all_day",
+    "start",
+    "end",
+    "start_date",
+    "end_date",
+    "venue",
+    "online_url",
+    "capacity",
+    "registration_opens",
+    "registration_closes",
+    "status",
     "repeat",
 )
 VENUE_KEYS = ("name", "address")
@@ -468,8 +484,10 @@ def unknown_communities(data: ImportData, known: Mapping) -> list[Problem]:
             data.source,
             line,
             "community",
-            _("there is no community “%(slug)s” in this file or in the database",
-              slug=slug),
+            _(
+                "there is no community “%(slug)s” in this file or in the database",
+                slug=slug,
+            ),
         )
         for slug, line in data.references
         if slug not in defined
@@ -564,8 +582,10 @@ def _construct_mapping(loader: _LocatingLoader, node: yaml.MappingNode) -> _Mapp
             hash(key)
         except TypeError:
             raise yaml.constructor.ConstructorError(
-                "while reading a mapping", node.start_mark,
-                "found a key that is not a single value", key_node.start_mark,
+                "while reading a mapping",
+                node.start_mark,
+                "found a key that is not a single value",
+                key_node.start_mark,
             ) from None
         if key in mapping:
             loader.repeated_keys.append((key, line))
@@ -622,8 +642,10 @@ class _Entry:
             if key not in known:
                 self.problem(
                     str(key),
-                    _("unknown field; expected one of: %(known)s",
-                      known=", ".join(known)),
+                    _(
+                        "unknown field; expected one of: %(known)s",
+                        known=", ".join(known),
+                    ),
                     self.mapping.key_lines[key],
                 )
 
@@ -690,15 +712,21 @@ class _Entry:
         if not SLUG_PATTERN.fullmatch(value):
             self.problem(
                 "slug",
-                _("“%(value)s” is not a slug: use lower-case letters, digits and single"
-                  " hyphens", value=value),
+                _(
+                    "“%(value)s” is not a slug: use lower-case letters, digits and single"
+                    " hyphens",
+                    value=value,
+                ),
             )
             return None
         if value in seen:
             self.problem(
                 "slug",
-                _("“%(slug)s” is already used on line %(line)d",
-                  slug=value, line=seen[value]),
+                _(
+                    "“%(slug)s” is already used on line %(line)d",
+                    slug=value,
+                    line=seen[value],
+                ),
             )
             return None
         seen[value] = self.line_of("slug")
@@ -717,8 +745,12 @@ class _Entry:
         if not isinstance(value, str) or value not in known:
             self.problem(
                 key,
-                _("unknown %(kind)s “%(value)s”; expected one of: %(known)s",
-                  kind=kind, value=value, known=", ".join(known)),
+                _(
+                    "unknown %(kind)s “%(value)s”; expected one of: %(known)s",
+                    kind=kind,
+                    value=value,
+                    known=", ".join(known),
+                ),
             )
             return None
         return value
@@ -732,8 +764,13 @@ class _Entry:
         elif isinstance(value, _Sequence):
             lines = value.item_lines
         else:
-            self.problem(key, _("must be a list, such as [%(example)s]",
-                                example=", ".join(list(known)[:2])))
+            self.problem(
+                key,
+                _(
+                    "must be a list, such as [%(example)s]",
+                    example=", ".join(list(known)[:2]),
+                ),
+            )
             return None
         if not value:
             self.problem(key, _("must name at least one %(kind)s", kind=kind))
@@ -744,8 +781,12 @@ class _Entry:
             if not isinstance(item, str) or item not in known:
                 self.problem(
                     key,
-                    _("unknown %(kind)s “%(value)s”; expected one of: %(known)s",
-                      kind=kind, value=item, known=", ".join(known)),
+                    _(
+                        "unknown %(kind)s “%(value)s”; expected one of: %(known)s",
+                        kind=kind,
+                        value=item,
+                        known=", ".join(known),
+                    ),
                     line,
                 )
             elif item in chosen:
@@ -816,8 +857,11 @@ class _Entry:
         elif timezone not in zones:
             self.problem(
                 "timezone",
-                _("unknown time zone “%(value)s”; use an IANA name such as"
-                  " America/Los_Angeles", value=timezone),
+                _(
+                    "unknown time zone “%(value)s”; use an IANA name such as"
+                    " America/Los_Angeles",
+                    value=timezone,
+                ),
             )
             timezone = None
         zone = ZoneInfo(timezone) if timezone else None
@@ -827,11 +871,18 @@ class _Entry:
             start, end = self._days()
         else:
             start, end = self._times(zone)
-        if start and end and _instant(end, zone) - _instant(start, zone) > LONGEST_EVENT:
+        if (
+            start
+            and end
+            and _instant(end, zone) - _instant(start, zone) > LONGEST_EVENT
+        ):
             self.problem(
                 "end_date" if all_day else "end",
-                _("the event lasts more than %(days)d days; split it into several"
-                  " events", days=LONGEST_EVENT.days),
+                _(
+                    "the event lasts more than %(days)d days; split it into several"
+                    " events",
+                    days=LONGEST_EVENT.days,
+                ),
             )
 
         opens = self._local_time("registration_opens", zone, required=False)
@@ -856,8 +907,10 @@ class _Entry:
             if key in self.mapping:
                 self.problem(
                     key,
-                    _("only all-day events take dates; add “all_day: true” or give"
-                      " “start:” and “end:” times"),
+                    _(
+                        "only all-day events take dates; add “all_day: true” or give"
+                        " “start:” and “end:” times"
+                    ),
                 )
         start = self._local_time("start", zone, required=True)
         end = self._local_time("end", zone, required=True)
@@ -904,8 +957,10 @@ class _Entry:
             except ValueError:
                 pass
         if day is None:
-            self.problem(key, _("“%(value)s” is not a date; write it like 2027-02-06",
-                                value=value))
+            self.problem(
+                key,
+                _("“%(value)s” is not a date; write it like 2027-02-06", value=value),
+            )
             return None
         if not in_year_range(day):
             self._out_of_range(key, day.isoformat())
@@ -921,15 +976,20 @@ class _Entry:
         if moment is None:
             self.problem(
                 key,
-                _("“%(value)s” is not a local date and time; write it like"
-                  " 2027-02-03 18:30", value=value),
+                _(
+                    "“%(value)s” is not a local date and time; write it like"
+                    " 2027-02-03 18:30",
+                    value=value,
+                ),
             )
             return None
         if moment.tzinfo is not None:
             self.problem(
                 key,
-                _("write the local time without a UTC offset; the zone comes from"
-                  " “timezone:”"),
+                _(
+                    "write the local time without a UTC offset; the zone comes from"
+                    " “timezone:”"
+                ),
             )
             return None
         if not in_year_range(moment):
@@ -938,8 +998,11 @@ class _Entry:
         if zone is not None and not _exists_in_zone(moment, zone):
             self.problem(
                 key,
-                _("%(value)s does not exist in %(zone)s: the clocks skip that hour",
-                  value=f"{moment:%Y-%m-%d %H:%M}", zone=zone.key),
+                _(
+                    "%(value)s does not exist in %(zone)s: the clocks skip that hour",
+                    value=f"{moment:%Y-%m-%d %H:%M}",
+                    zone=zone.key,
+                ),
             )
             return None
         return moment
@@ -976,8 +1039,12 @@ class _Entry:
     def _out_of_range(self, key: str, value: str) -> None:
         self.problem(
             key,
-            _("“%(value)s” is outside the years %(first)d to %(last)d",
-              value=value, first=EARLIEST_YEAR, last=LATEST_YEAR),
+            _(
+                "“%(value)s” is outside the years %(first)d to %(last)d",
+                value=value,
+                first=EARLIEST_YEAR,
+                last=LATEST_YEAR,
+            ),
         )
 
 
