@@ -28,7 +28,7 @@ install: $(VENV)/.installed
 # an instance/config.py that exists already is left as it is.
 $(LOCAL_CONFIG): | $(BIN)/activate
 	mkdir -p instance
-	$(BIN)/python -c "import secrets; print('# Settings of this checkout, made by make run.'); print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@.tmp
+	umask 077 && $(BIN)/python -c "import secrets; print('# Settings of this checkout, made by make run.'); print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@.tmp
 	mv $@.tmp $@
 
 # Serve the site on SQLite with the curriculum and sample events loaded, in debug mode.

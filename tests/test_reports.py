@@ -669,7 +669,7 @@ def test_page_and_csv_say_a_period_is_counted_so_far(client, login, admin):
     html = client.get(f"/reports/?{days}").get_data(as_text=True)
 
     assert label in html
-    assert f"so far, up to {today}. Events scheduled after today" in html
+    assert f"so far, up to {today}. Events that have not started yet" in html
     body = client.get(f"/reports/indicators.csv?{days}").data.decode("utf-8")
     rows = list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff"))))
     held = next(
@@ -678,6 +678,8 @@ def test_page_and_csv_say_a_period_is_counted_so_far(client, login, admin):
         if row["Community"] == "City-wide" and row["Indicator"] == "Events held"
     )
     assert (held["Value"], held["Period"]) == ("1", label)
+    # Part of a period is not set against the whole one before it.
+    assert held["Change"] == ""
 
 
 def test_page_and_csv_of_a_period_not_begun_show_no_results(client, login, admin):

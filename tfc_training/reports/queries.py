@@ -99,10 +99,13 @@ class Figure:
     became_true_on: date | None = None
     #: For a milestone: the sectors or languages its records name, as labels.
     details: tuple[str, ...] = ()
+    #: Whether the two values measure spans alike, so that their difference means
+    #: something: a count of a period not over is not set against a whole one.
+    comparable: bool = field(default=True, compare=False)
 
     @property
     def change(self) -> float | None:
-        if self.value is None or self.previous is None:
+        if self.value is None or self.previous is None or not self.comparable:
             return None
         return round(self.value - self.previous, 1)
 
@@ -287,6 +290,10 @@ def build_report(viewer, period: Period, now: datetime | None = None) -> Report:
                 figure = replace(figure, previous=None)
             if span.today < period.start:
                 figure = replace(figure, value=None, became_true_on=None, details=())
+            # Milestones and shares read the same part way through a period; a
+            # count does not, and would show a fall every month until the end.
+            elif not report.over and indicator.kind not in ("milestone", "percent"):
+                figure = replace(figure, comparable=False)
             report.figures[(scope.key, indicator.key)] = figure
     return report
 
