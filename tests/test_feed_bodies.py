@@ -1,8 +1,10 @@
 """Public feeds built once per ETag in each worker, and personal feeds never kept."""
 
+import threading
+
 import pytest
 
-from tfc_training.calendar import views
+from tfc_training.calendar import bodies, views
 from tfc_training.calendar.personal import reset_feed_token
 from tfc_training.extensions import db
 
@@ -86,3 +88,34 @@ def test_a_feed_larger_than_the_room_is_given_but_not_kept(client, event, builds
     assert b"Know the signs" in first.get_data()
     assert again.get_data() == first.get_data()
     assert len(builds) == 2
+
+
+def test_requests_arriving_during_a_build_wait_for_its_bytes(app, event, monkeypatch):
+    """Calendar apps asking while a feed is being built get that build's bytes."""
+    started, release = threading.Event(), threading.Event()
+    builds = []
+
+    def slow_build():
+        builds.append(1)
+        started.set()
+        release.wait(5)
+        return b"BEGIN:VCALENDAR"
+
+    answers = []
+
+    def ask():
+        with app.app_context():
+            answers.append(bodies.kept_body("etag-1", slow_build))
+
+    first = threading.Thread(target=ask)
+    first.start()
+    started.wait(5)
+    others = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in others:
+        thread.start()
+    release.set()
+    for thread in [first, *others]:
+        thread.join(5)
+
+    assert answers == [b"BEGIN:VCALENDAR"] * 4
+    assert len(builds) == 1

@@ -21,6 +21,10 @@ _EXTENSION = "tfc_feed_bodies"
 
 _lock = threading.Lock()
 
+#: A lock per ETag being built, so that requests arriving during a build wait for
+#: its bytes rather than build the same feed again each.
+_building: dict[str, threading.Lock] = {}
+
 
 def init_app(app) -> None:
     """Give ``app`` room for ``FEED_CACHE_BYTES`` of feeds, or none when that is 0."""
@@ -29,16 +33,28 @@ def init_app(app) -> None:
 
 
 def kept_body(etag: str, build: Callable[[], bytes]) -> bytes:
-    """The bytes of the public feed whose ETag is ``etag``, built at most once."""
+    """The bytes of the public feed whose ETag is ``etag``, built once in each
+    worker while they stay kept."""
     bodies = current_app.extensions[_EXTENSION]
     if bodies is None:
         return build()
     with _lock:
         body = bodies.get(etag)
-    if body is None:
-        body = build()
-        # A feed larger than the whole room is given out but not kept.
-        if len(body) <= bodies.maxsize:
+        if body is not None:
+            return body
+        building = _building.setdefault(etag, threading.Lock())
+    with building:
+        with _lock:
+            body = bodies.get(etag)
+        if body is not None:
+            return body
+        try:
+            body = build()
             with _lock:
-                bodies[etag] = body
+                # A feed larger than the whole room is given out but not kept.
+                if len(body) <= bodies.maxsize:
+                    bodies[etag] = body
+        finally:
+            with _lock:
+                _building.pop(etag, None)
     return body
