@@ -154,7 +154,7 @@ def test_login_records_the_time(client, learner, login):
 def test_every_failed_login_gets_the_same_answer(client, make_user, now, case):
     """Whether an address has an account never shows in the answer."""
     make_user(email="known@example.org")
-    make_user(email="disabled@example.org", disabled_at=now)
+    make_user(email="disabled@example.org", disabled_at=now, sessions_ended_at=now)
     make_user(email="invited@example.org", password=None)
     attempts = {
         "unknown address": ("nobody@example.org", PASSWORD),
@@ -626,7 +626,7 @@ def test_reset_link_is_sent_after_the_answer(client, learner, messages_to):
 def test_forgot_password_answers_the_same_for_every_address(
     client, learner, make_user, now, email
 ):
-    make_user(email="gone@example.org", disabled_at=now)
+    make_user(email="gone@example.org", disabled_at=now, sessions_ended_at=now)
     reference = forgot(client, "somebody-else@example.org")
 
     response = forgot(client, email)
@@ -643,7 +643,7 @@ def test_forgot_password_answers_the_same_for_every_address(
 def test_forgot_password_sends_a_link_only_to_an_active_account(
     client, learner, make_user, now, email, expected, links_sent_to
 ):
-    make_user(email="gone@example.org", disabled_at=now)
+    make_user(email="gone@example.org", disabled_at=now, sessions_ended_at=now)
 
     forgot(client, email)
 
@@ -768,7 +768,7 @@ def test_reset_link_of_a_disabled_account_does_not_work(
     forgot(client, learner.email)
     path = last_link_to(learner.email)
     user = fresh(learner)
-    user.disabled_at = now
+    user.disabled_at = user.sessions_ended_at = now
     db.session.commit()
 
     assert client.get(path).status_code == 404
@@ -1425,9 +1425,7 @@ def test_create_admin_on_a_terminal_checks_the_length_before_asking_again(
     assert count_accounts() == 0
 
 
-def test_create_admin_on_a_terminal_needs_the_same_password_twice(
-    runner, monkeypatch
-):
+def test_create_admin_on_a_terminal_needs_the_same_password_twice(runner, monkeypatch):
     monkeypatch.setattr(cli, "has_terminal", lambda: True)
 
     result = runner.invoke(

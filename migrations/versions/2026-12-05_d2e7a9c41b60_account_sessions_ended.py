@@ -24,14 +24,24 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("account", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("sessions_ended_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("sessions_ended_at", sa.DateTime(), nullable=True)
+        )
     # Accounts disabled already have had their sessions ended too.
     op.execute(
         "UPDATE account SET sessions_ended_at = disabled_at"
         " WHERE disabled_at IS NOT NULL"
     )
+    with op.batch_alter_table("account", schema=None) as batch_op:
+        batch_op.create_check_constraint(
+            "disabled_sessions_ended",
+            "disabled_at IS NULL OR sessions_ended_at IS NOT NULL",
+        )
 
 
 def downgrade():
     with op.batch_alter_table("account", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("ck_account_disabled_sessions_ended"), type_="check"
+        )
         batch_op.drop_column("sessions_ended_at")

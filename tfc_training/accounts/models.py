@@ -18,6 +18,14 @@ class User(UserMixin, db.Model):
 
     # "user" is a reserved word in PostgreSQL; a plain name keeps raw SQL simple.
     __tablename__ = "account"
+    __table_args__ = (
+        # Disabling ends the sessions for good; an account disabled without that
+        # would get its old sessions back when enabled again.
+        db.CheckConstraint(
+            "disabled_at IS NULL OR sessions_ended_at IS NOT NULL",
+            name="disabled_sessions_ended",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stored trimmed and lower-cased, like registrants' addresses.
