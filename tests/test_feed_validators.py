@@ -8,6 +8,7 @@ from sql_support import count_queries
 from tfc_training.calendar import views
 from tfc_training.calendar.models import FeedState
 from tfc_training.calendar.personal import registration_feed_token, reset_feed_token
+from tfc_training.calendar.state import RESTORE_LEAP
 from tfc_training.database import utcnow
 from tfc_training.extensions import db
 from tfc_training.organise.services import cancel_event, delete_draft, publish_event
@@ -239,4 +240,5 @@ def test_the_state_row_comes_back_if_it_is_missing(app, make_event):
 
     make_event()
 
-    assert version() == 1
+    # From a random point far from nought, as the migrations start a new database.
+    assert version() >= 4 * RESTORE_LEAP

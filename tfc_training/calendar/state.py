@@ -150,11 +150,14 @@ def leap_past_restore() -> None:
 def _raise_statement(dialect: str, now: datetime, *, step: int = 1):
     """Raise the version by ``step`` and move the change time forward, never back.
 
-    Written as an upsert, so a database whose row is missing gets it back.
+    Written as an upsert, so a database whose row is missing gets it back, with a
+    version from a random point as the migrations give a new database, so that
+    it repeats no version handed out for other data.
     """
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     table = FeedState.__table__
-    statement = insert(table).values(id=STATE_ROW, version=step, changed_at=now)
+    start = RESTORE_LEAP * 4 + secrets.randbelow(2**30 - RESTORE_LEAP * 4)
+    statement = insert(table).values(id=STATE_ROW, version=start, changed_at=now)
     later = case(
         (table.c.changed_at > statement.excluded.changed_at, table.c.changed_at),
         else_=statement.excluded.changed_at,
