@@ -8,7 +8,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # Links in e-mail start with the site's address, so it follows HOST and PORT unless
 # TFC_SITE_URL is set already.
-TFC_SITE_URL ?= http://$(HOST):$(PORT)
+# A server listening on every interface (HOST=0.0.0.0) is still reached, from this
+# machine, at 127.0.0.1.
+TFC_SITE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 LOCAL_CONFIG := instance/config.py
 
 .PHONY: run test install browser node

@@ -4,8 +4,9 @@ import sys
 
 from tfc_training import ConfigurationError, create_app
 
-#: The exit status gunicorn's master reads as "the application failed to load": it
-#: then stops, instead of starting new workers that fail the same way forever. Any
+#: gunicorn's own exit status for "the application failed to load" (its
+#: ``APP_LOAD_ERROR``), so not to be tidied into 1: its master reads it and then
+#: stops, instead of starting new workers that fail the same way forever. Any
 #: status other than 0 tells a shell or cron that a ``flask`` command failed.
 APP_LOAD_ERROR = 4
 
