@@ -117,8 +117,9 @@ def _has_sectors(*slugs):
 
 
 def _in_script(code, first, last):
-    return lambda e: e.language_codes[0] == code and any(
-        first <= character <= last for character in e.title
+    return lambda e: (
+        e.language_codes[0] == code
+        and any(first <= character <= last for character in e.title)
     )
 
 
@@ -161,9 +162,12 @@ def test_sample_has_the_required_published_event(runner, wanted):
 def test_sample_has_a_cancelled_event(runner):
     import_file(runner, SAMPLE)
 
-    assert db.session.scalar(
-        select(func.count(Event.id)).where(Event.status == "cancelled")
-    ) == 1
+    assert (
+        db.session.scalar(
+            select(func.count(Event.id)).where(Event.status == "cancelled")
+        )
+        == 1
+    )
 
 
 def test_local_times_are_stored_as_utc_instants(runner):

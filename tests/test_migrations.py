@@ -334,9 +334,7 @@ SESSIONS_ENDED = "d2e7a9c41b60"
 BEFORE_SESSIONS_ENDED = MEETINGS_WITHDRAWN
 
 
-def test_accounts_disabled_before_the_upgrade_have_their_sessions_ended(
-    empty_app, now
-):
+def test_accounts_disabled_before_the_upgrade_have_their_sessions_ended(empty_app, now):
     """Otherwise enabling an account disabled before the upgrade would bring its old
     sessions back."""
     upgrade(revision=BEFORE_SESSIONS_ENDED)

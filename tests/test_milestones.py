@@ -18,6 +18,7 @@ from tfc_training.reports.queries import build_report
 #: What a form says for a number that is not whole, such as 5.5 people.
 WHOLE_NUMBER = "Write a whole number, such as 12."
 
+
 @pytest.fixture
 def site(make_community, make_user, make_event, now):
     return build_site(make_community, make_user, make_event, now)

@@ -315,8 +315,10 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
             datetime(2027, 1, 12, 20, 0),
             datetime(2027, 1, 13, 2, 0),
             False,
-            "Tuesday, January 12, 2027, 8:00 PM PST – Wednesday, January 13, 2027,"
-            " 2:00 AM PST",
+            (
+                "Tuesday, January 12, 2027, 8:00 PM PST – Wednesday, January 13, 2027,"
+                " 2:00 AM PST"
+            ),
         ),
         (
             datetime(2027, 3, 14, 1, 0),

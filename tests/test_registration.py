@@ -70,7 +70,7 @@ def page_text(client, token):
 def field_errors(html, field):
     """The error messages shown right under one field, as a single string."""
     found = re.search(
-        rf'<ul class="field-errors" id="{field}-errors">(.*?)</ul>', html, re.S
+        rf'<ul class="field-errors" id="{field}-errors">(.*?)</ul>', html, re.DOTALL
     )
     return found.group(1) if found else ""
 
@@ -96,7 +96,7 @@ def test_form_ties_errors_to_their_inputs(client, make_event):
 def test_form_links_the_privacy_notice_from_the_consent_label(client, make_event):
     html = client.get(register_url(make_event())).get_data(as_text=True)
 
-    label = re.search(r'<label for="consent">(.*?)</label>', html, re.S).group(1)
+    label = re.search(r'<label for="consent">(.*?)</label>', html, re.DOTALL).group(1)
     assert 'href="/privacy"' in label
 
 
