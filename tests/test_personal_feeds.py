@@ -210,7 +210,7 @@ def test_disabled_account_loses_its_feed(client, world, make_user, now):
     learner = make_user()
     address = feed_address(learner)
 
-    learner.disabled_at = now
+    learner.disabled_at = learner.sessions_ended_at = now
     db.session.commit()
 
     assert client.get(address).status_code == 404
