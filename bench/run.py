@@ -7,7 +7,8 @@ scale dataset (:mod:`dataset`), serves the product and the bare app
 (:mod:`bare_app`) under the same gunicorn settings on loopback, drives each route
 with wrk (or a small Python load generator when wrk is missing) and prints requests
 per second with the ratio to the bare app. It also times building the full feed
-in-process against icalendar alone serialising the same events, and reads the
+in-process against icalendar alone serialising the same events, times sign-ups
+in-process against the CPU the sign-up target leaves per sign-up, and reads the
 resident memory of the workers. Everything it creates is removed at the end.
 """
 
