@@ -750,7 +750,7 @@ def measure_routes(
     loads.append(Load("community feed", f"/communities/{community_slug}/calendar.ics"))
     loads.append(sign_up_load(server.url, sign_up_slug))
 
-    for load in loads:
+    def measure(load):
         server.wait_idle()
         measured = drive(wrk, server.url, load, duration, workdir)
         rows.append((load.name, measured))
@@ -759,18 +759,13 @@ def measure_routes(
             f" {measured.errors} errors",
             flush=True,
         )
+
+    for load in loads:
+        measure(load)
     if not etag:
         rows.append(("feed 304", "skipped: the feed sends no ETag"))
     if report_route_exists(env):
-        load = report_load(server.url, env)
-        server.wait_idle()
-        measured = drive(wrk, server.url, load, duration, workdir)
-        rows.append((load.name, measured))
-        print(
-            f"  {load.name}: {measured.requests_per_second:.1f} req/s,"
-            f" {measured.errors} errors",
-            flush=True,
-        )
+        measure(report_load(server.url, env))
     else:
         rows.append(("report page", "skipped: the product has no /reports/ yet"))
     return rows

@@ -472,16 +472,20 @@ def assert_no_nul_stored():
         assert "\\x00" not in repr(rows), f"a NUL was stored in {table}"
 
 
+def filled_form(app, login, site, endpoint):
+    """A client of the role that may send ``endpoint``'s form, its address, and the
+    values its page gives, filled in as the route's test data says."""
+    route = EXPECTED[(endpoint, "POST")]
+    url = url_of(app, endpoint, route.values(site))
+    client = signed_in(app, login, site, role_for(endpoint))
+    return client, url, page_values(read_form(client, url), route.data(site))
+
+
 @pytest.mark.parametrize("endpoint", POSTS)
 def test_a_file_in_place_of_any_text_field_is_answered_cleanly(
     app, login, site, endpoint
 ):
-    route = EXPECTED[(endpoint, "POST")]
-    role = role_for(endpoint)
-    url = url_of(app, endpoint, route.values(site))
-    client = signed_in(app, login, site, role)
-    form = read_form(client, url)
-    fields = page_values(form, route.data(site))
+    client, url, fields = filled_form(app, login, site, endpoint)
 
     for name in sorted(set(fields) - {"csrf_token"}):
         before = every_row()
@@ -497,12 +501,7 @@ def test_a_file_in_place_of_any_text_field_is_answered_cleanly(
 def test_a_nul_in_any_field_is_refused_before_it_reaches_the_database(
     app, login, site, endpoint
 ):
-    route = EXPECTED[(endpoint, "POST")]
-    role = role_for(endpoint)
-    url = url_of(app, endpoint, route.values(site))
-    client = signed_in(app, login, site, role)
-    form = read_form(client, url)
-    fields = page_values(form, route.data(site))
+    client, url, fields = filled_form(app, login, site, endpoint)
 
     for name in sorted(set(fields) - {"csrf_token"}):
         before = every_row()
